@@ -1,0 +1,50 @@
+package io.mmfuse.examples.cli;
+
+import io.mmfuse.api.MmfuseException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code mmfuse} command line. */
+@Command(
+    name = "mmfuse",
+    mixinStandardHelpOptions = true,
+    version = "mmfuse 0.1.0",
+    description = "Multimodal Transformers on the JVM.",
+    subcommands = {ModalitiesCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  /** Exit code of a run refused for bad input or configuration. */
+  public static final int EXIT_REFUSED = 2;
+
+  public static void main(String[] args) {
+    System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** Runs the command line with the given streams and returns its exit code; used by tests. */
+  public static int run(PrintWriter out, PrintWriter err, String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof MmfuseException m) {
+            commandLine.getErr().println("mmfuse: " + m.getMessage());
+            commandLine.getErr().flush();
+            return EXIT_REFUSED;
+          }
+          throw e;
+        });
+    int code = cli.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+}

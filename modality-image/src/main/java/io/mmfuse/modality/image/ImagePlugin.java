@@ -1,0 +1,12 @@
+package io.mmfuse.modality.image;
+
+import com.google.inject.Module;
+import io.mmfuse.api.plugin.ModalityPlugin;
+
+/** Registers the image modality through the same SPI a third-party plugin uses. */
+public final class ImagePlugin implements ModalityPlugin {
+  @Override
+  public Module module() {
+    return binder -> ModalityPlugin.tokenizerFactories(binder).addBinding().to(ImageTokenizerFactory.class);
+  }
+}

@@ -1,0 +1,12 @@
+package io.mmfuse.modality.text;
+
+import com.google.inject.Module;
+import io.mmfuse.api.plugin.ModalityPlugin;
+
+/** Registers the text modality through the same SPI a third-party plugin uses. */
+public final class TextPlugin implements ModalityPlugin {
+  @Override
+  public Module module() {
+    return binder -> ModalityPlugin.tokenizerFactories(binder).addBinding().to(TextTokenizerFactory.class);
+  }
+}
