@@ -21,6 +21,6 @@ public final class TextTokenizerFactory implements TokenizerFactory {
 
   @Override
   public ModalityTokenizer<?> create(TokenizerContext context) {
-    return new TextTokenizer(context);
+    return TextTokenizer.fromContext(context);
   }
 }

@@ -1,0 +1,91 @@
+package io.mmfuse.modality.text;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.mmfuse.api.InvalidConfigurationException;
+import io.mmfuse.api.ModalityTokenizer;
+import io.mmfuse.api.PositionLayout;
+import io.mmfuse.api.TokenKind;
+import io.mmfuse.api.TokenSequence;
+import io.mmfuse.api.TokenizerContext;
+import io.mmfuse.api.plugin.Plugins;
+import io.mmfuse.api.proto.InputSpec;
+import io.mmfuse.api.proto.InputValue;
+import io.mmfuse.api.proto.TextSettings;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TextTokenizerTest {
+  private static ModalityTokenizer<?> fromSpec(TextSettings settings) {
+    InputSpec spec = InputSpec.newBuilder().setName("question").setModality("text").setText(settings).build();
+    Path dir = Fixtures.file(Fixtures.BERT).getParent();
+    return Plugins.load(TextTokenizerTest.class.getClassLoader()).tokenizer(new TokenizerContext(spec, dir));
+  }
+
+  @Test
+  void thePluginBuildsATokenizerFromTheSpecThatMatchesHuggingFace() {
+    ModalityTokenizer<?> t =
+        fromSpec(TextSettings.newBuilder().setTokenizerFile(Fixtures.BERT).setAddSpecialTokens(true).build());
+    String q = "Is there a red circle left of the square?";
+    TokenSequence s = t.tokenizeObject(q);
+    try (HuggingFaceTokenizer ref = Fixtures.reference(Fixtures.file(Fixtures.BERT))) {
+      assertArrayEquals(Fixtures.referenceIds(ref, q, true), s.ids());
+    }
+    assertEquals(TokenKind.DISCRETE, s.kind());
+    assertEquals(PositionLayout.SEQUENCE, s.layout());
+    assertArrayEquals(TokenSequence.range(s.length()), s.positions());
+    assertArrayEquals(new int[s.length()], s.segmentIds());
+    assertEquals(30522, t.tokenSpace().vocabularySize());
+    assertEquals(TextTokenizer.DEFAULT_MAX_LENGTH, t.tokenSpace().maxLength());
+    assertEquals(2, t.tokenSpace().segmentCount());
+    assertEquals(s, t.tokenizeObject(InputValue.newBuilder().setText(q).build()));
+  }
+
+  @Test
+  void pairsCarrySegmentIdsAndAreTruncatedToTheSpecLength() {
+    TextTokenizer t =
+        (TextTokenizer)
+            fromSpec(
+                TextSettings.newBuilder().setTokenizerFile(Fixtures.BERT).setAddSpecialTokens(true).setMaxLength(10)
+                    .build());
+    String a = "one two three four five six seven";
+    String b = "red green";
+    TokenSequence s = t.tokenizePair(a, b);
+    try (HuggingFaceTokenizer ref =
+        Fixtures.reference(Fixtures.file(Fixtures.BERT),
+            Map.of("addSpecialTokens", "true", "truncation", "true", "maxLength", "10"))) {
+      var e = ref.encode(a, b);
+      assertEquals(10, s.length());
+      for (int i = 0; i < 10; i++) {
+        assertEquals(e.getIds()[i], s.ids()[i]);
+        assertEquals(e.getTypeIds()[i], s.segmentIds()[i]);
+      }
+    }
+  }
+
+  @Test
+  void aBareVocabTxtIsReadWithTheSpecsLowerCasing() {
+    ModalityTokenizer<?> t =
+        fromSpec(TextSettings.newBuilder().setTokenizerFile(Fixtures.BERT_VOCAB).setLowercase(true).build());
+    try (HuggingFaceTokenizer ref = Fixtures.reference(Fixtures.file(Fixtures.BERT))) {
+      String text = "Héllo WORLD, 你好!";
+      assertArrayEquals(Fixtures.referenceIds(ref, text, false), t.tokenizeObject(text).ids());
+    }
+  }
+
+  @Test
+  void aSpecWithoutTokenizerFileIsAClearError() {
+    InvalidConfigurationException e =
+        assertThrows(InvalidConfigurationException.class, () -> fromSpec(TextSettings.getDefaultInstance()));
+    assertTrue(e.getMessage().contains("input 'question': text settings need tokenizer_file"), e.getMessage());
+    e = assertThrows(
+        InvalidConfigurationException.class,
+        () -> fromSpec(TextSettings.newBuilder().setTokenizerFile("absent.json").build()));
+    assertTrue(e.getMessage().contains("absent.json does not exist"), e.getMessage());
+  }
+}

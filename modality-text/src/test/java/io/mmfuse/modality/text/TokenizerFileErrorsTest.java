@@ -1,0 +1,111 @@
+package io.mmfuse.modality.text;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.InvalidConfigurationException;
+import io.mmfuse.api.UnsupportedFeatureException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenizerFileErrorsTest {
+  private static String bertJson() throws Exception {
+    return Files.readString(Fixtures.file(Fixtures.BERT));
+  }
+
+  private static String messageOf(String json) {
+    return assertThrows(InvalidConfigurationException.class, () -> HfTokenizer.fromJson(json, "t.json"))
+        .getMessage();
+  }
+
+  @Test
+  void truncatedFileIsRefusedAsNotValidJson() throws Exception {
+    String json = bertJson();
+    String m = messageOf(json.substring(0, json.length() / 2));
+    assertTrue(m.contains("tokenizer file t.json: not valid JSON"), m);
+  }
+
+  @Test
+  void malformedFileIsRefusedWithItsPosition(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("broken.json");
+    Files.writeString(file, "{\"model\": {\"type\": \"BPE\",, }");
+    String m =
+        assertThrows(InvalidConfigurationException.class, () -> HfTokenizer.fromFile(file)).getMessage();
+    assertTrue(m.contains(file.toString()) && m.contains("not valid JSON") && m.contains("line 1"), m);
+  }
+
+  @Test
+  void unknownModelTypeIsRefusedByName() throws Exception {
+    UnsupportedFeatureException e =
+        assertThrows(
+            UnsupportedFeatureException.class,
+            () -> HfTokenizer.fromJson(bertJson().replace("\"type\": \"WordPiece\", \"unk_token\"",
+                "\"type\": \"Unigram\", \"unk_token\""), "t.json"));
+    assertTrue(e.getMessage().contains("model type Unigram is not supported"), e.getMessage());
+  }
+
+  @Test
+  void unsupportedNormalizerIsRefusedByNameNeverApproximated() throws Exception {
+    String json =
+        bertJson().replaceFirst("\"normalizer\": \\{[^}]*\\}",
+            "\"normalizer\": {\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFKC\"},"
+                + " {\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AAAA\"}]}");
+    UnsupportedFeatureException e =
+        assertThrows(UnsupportedFeatureException.class, () -> HfTokenizer.fromJson(json, "t.json"));
+    assertTrue(e.getMessage().contains("normalizer.normalizers[1]: normalizer type Precompiled is not supported"),
+        e.getMessage());
+  }
+
+  @Test
+  void unsupportedPreTokenizerIsRefusedByName() throws Exception {
+    String json = bertJson().replace("{\"type\": \"BertPreTokenizer\"}", "{\"type\": \"Metaspace\"}");
+    UnsupportedFeatureException e =
+        assertThrows(UnsupportedFeatureException.class, () -> HfTokenizer.fromJson(json, "t.json"));
+    assertTrue(e.getMessage().contains("pre-tokenizer type Metaspace is not supported"), e.getMessage());
+  }
+
+  @Test
+  void unknownTokenMissingFromTheVocabularyIsRefused() throws Exception {
+    String m = messageOf(bertJson().replace("\"unk_token\": \"[UNK]\"", "\"unk_token\": \"<unk>\""));
+    assertTrue(m.contains("model.unk_token: the unknown token <unk> is not in the vocabulary"), m);
+  }
+
+  @Test
+  void templateNamingAnUndefinedSpecialTokenIsRefused() throws Exception {
+    String m = messageOf(bertJson().replace("\"special_tokens\": {\"[CLS]\"", "\"special_tokens\": {\"[XLS]\""));
+    assertTrue(m.contains("special token [CLS] is not defined in special_tokens"), m);
+  }
+
+  @Test
+  void mergeOfUnknownTokensIsRefusedNamingIt() throws Exception {
+    String json = Files.readString(Fixtures.file(Fixtures.GPT2)).replace("\"merges\": [\"\u0120 t\"",
+        "\"merges\": [\"zzzq qqq\"");
+    String m = messageOf(json);
+    assertTrue(m.contains("merge 0 (zzzq qqq) uses a token that is not in the vocabulary"), m);
+  }
+
+  @Test
+  void vocabTxtWithoutClsIsRefused(@TempDir Path dir) throws Exception {
+    Path vocab = dir.resolve("vocab.txt");
+    Files.writeString(vocab, "[PAD]\n[UNK]\n[SEP]\nhello\n");
+    String m =
+        assertThrows(InvalidConfigurationException.class, () -> HfTokenizer.fromBertVocab(vocab, true)).getMessage();
+    assertTrue(m.contains(vocab.toString()) && m.contains("special token [CLS] is missing"), m);
+  }
+
+  @Test
+  void bpeDropoutIsRefused() throws Exception {
+    String json = Files.readString(Fixtures.file(Fixtures.GPT2)).replace("\"dropout\": null", "\"dropout\": 0.1");
+    assertThrows(UnsupportedFeatureException.class, () -> HfTokenizer.fromJson(json, "t.json"));
+  }
+
+  @Test
+  void truncationTooShortForTheSpecialTokensIsRefused() {
+    HfTokenizer t = HfTokenizer.fromFile(Fixtures.file(Fixtures.BERT)).withTruncation(Truncation.longestFirst(2));
+    assertThrows(InvalidConfigurationException.class, () -> t.encodePair("a", "b", true));
+    assertEquals(2, t.encode("a b c", true).length());
+  }
+}
