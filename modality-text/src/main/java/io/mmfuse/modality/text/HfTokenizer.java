@@ -5,7 +5,6 @@ import io.mmfuse.modality.text.internal.AddedVocabulary;
 import io.mmfuse.modality.text.internal.IntList;
 import io.mmfuse.modality.text.internal.Model;
 import io.mmfuse.modality.text.internal.Normalizer;
-import io.mmfuse.modality.text.internal.Pieces;
 import io.mmfuse.modality.text.internal.PostProcessor;
 import io.mmfuse.modality.text.internal.PreTokenizer;
 import io.mmfuse.modality.text.internal.TokenizerFiles;
@@ -124,7 +123,7 @@ public final class HfTokenizer {
   private IntList tokenize(String text) {
     text = replaceUnpairedSurrogates(text);
     IntList ids = new IntList(Math.max(16, text.length() / 3));
-    Pieces pieces = new Pieces();
+    PreTokenizer.Sink toModel = (s, start, end) -> model.encode(s, start, end, byteLevel, ids);
     AddedVocabulary.Sink modelSink =
         new AddedVocabulary.Sink() {
           @Override
@@ -132,14 +131,10 @@ public final class HfTokenizer {
             if (start == end) {
               return;
             }
-            pieces.clear();
             if (preTokenizer == null) {
-              pieces.add(s, start, end);
+              toModel.piece(s, start, end);
             } else {
-              preTokenizer.split(s, start, end, pieces);
-            }
-            for (int i = 0; i < pieces.size(); i++) {
-              model.encode(pieces.source(i), pieces.start(i), pieces.end(i), byteLevel, ids);
+              preTokenizer.split(s, start, end, toModel);
             }
           }
 

@@ -3,8 +3,6 @@ package io.mmfuse.modality.text.internal;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.PriorityQueue;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Hugging Face's {@code BPE} model: a piece starts as one symbol per character (per byte for byte-level BPE), then
@@ -12,7 +10,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * a priority queue, so a 10 MB word costs O(n log n); results of short pieces are cached.
  */
 public final class Bpe implements Model {
-  private static final int CACHE_CAPACITY = 200_000;
+  private static final int CACHE_SLOTS = 1 << 17;
   private static final int SMALL = 48;
 
   private final Map<String, Integer> vocab;
@@ -26,7 +24,7 @@ public final class Bpe implements Model {
   private final boolean ignoreMerges;
   private final int[] byteIds = new int[256];
   private final boolean plainBytes;
-  private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+  private final PieceCache cache = new PieceCache(CACHE_SLOTS);
 
   /**
    * @param merges pairs in rank order
@@ -94,21 +92,17 @@ public final class Bpe implements Model {
     if (start == end) {
       return;
     }
-    boolean cacheable = end - start <= SMALL;
-    String key = null;
-    if (cacheable) {
-      key = text.substring(start, end);
-      int[] hit = cache.get(key);
-      if (hit != null) {
-        out.addAll(hit);
-        return;
-      }
+    if (end - start > SMALL) {
+      out.addAll(encodeUncached(text, start, end, byteLevel));
+      return;
     }
-    int[] ids = encodeUncached(text, start, end, byteLevel);
-    if (cacheable && cache.size() < CACHE_CAPACITY) {
-      cache.put(key, ids);
+    int hash = PieceCache.hash(text, start, end);
+    int[] hit = cache.get(text, start, end, hash);
+    if (hit == null) {
+      hit = encodeUncached(text, start, end, byteLevel);
+      cache.put(text.substring(start, end), hash, hit);
     }
-    out.addAll(ids);
+    out.addAll(hit);
   }
 
   private int[] encodeUncached(String text, int start, int end, boolean byteLevel) {
@@ -203,7 +197,11 @@ public final class Bpe implements Model {
     return n == s.length ? s : Arrays.copyOf(s, n);
   }
 
-  /** Merges with a priority queue of candidate pairs over a linked list of symbols: O(n log n). */
+  /**
+   * Merges with a priority queue of candidate pairs over a linked list of symbols: O(n log n). A queue entry is
+   * {@code rank << 32 | left position}; since a rank names one pair, an entry is still valid exactly when the pair now
+   * at its position has the same rank.
+   */
   private int[] mergeLarge(int[] symbols) {
     int n = symbols.length;
     int[] id = symbols.clone();
@@ -214,40 +212,42 @@ public final class Bpe implements Model {
       prev[i] = i - 1;
       next[i] = i + 1 < n ? i + 1 : -1;
     }
-    // Entries: rank in the high 32 bits, left position in the low 32 bits; the smallest is the next merge.
-    PriorityQueue<long[]> queue = new PriorityQueue<>((x, y) -> Long.compare(x[0], y[0]));
+    LongHeap queue = new LongHeap(n);
     for (int i = 0; i + 1 < n; i++) {
       long m = merges.get(pair(id[i], id[i + 1]));
       if (m != -1L) {
-        queue.add(new long[] {((m >>> 32) << 32) | i, id[i], id[i + 1]});
+        queue.push(((m >>> 32) << 32) | i);
       }
     }
     while (!queue.isEmpty()) {
-      long[] top = queue.poll();
-      int left = (int) top[0];
+      long top = queue.pop();
+      int left = (int) top;
       int right = next[left];
-      if (dead[left] || right < 0 || id[left] != (int) top[1] || id[right] != (int) top[2]) {
+      if (dead[left] || right < 0) {
         continue;
       }
       long m = merges.get(pair(id[left], id[right]));
+      if (m == -1L || (m >>> 32) != (top >>> 32)) {
+        continue;
+      }
       id[left] = (int) m;
       dead[right] = true;
       next[left] = next[right];
       if (next[right] >= 0) {
         prev[next[right]] = left;
       }
-      if (prev[left] >= 0) {
-        int p = prev[left];
+      int p = prev[left];
+      if (p >= 0) {
         long pm = merges.get(pair(id[p], id[left]));
         if (pm != -1L) {
-          queue.add(new long[] {((pm >>> 32) << 32) | p, id[p], id[left]});
+          queue.push(((pm >>> 32) << 32) | p);
         }
       }
-      if (next[left] >= 0) {
-        int q = next[left];
+      int q = next[left];
+      if (q >= 0) {
         long qm = merges.get(pair(id[left], id[q]));
         if (qm != -1L) {
-          queue.add(new long[] {((qm >>> 32) << 32) | left, id[left], id[q]});
+          queue.push(((qm >>> 32) << 32) | left);
         }
       }
     }
@@ -256,6 +256,56 @@ public final class Bpe implements Model {
       out.add(id[i]);
     }
     return out.toArray();
+  }
+
+  /** A binary min-heap of longs. */
+  private static final class LongHeap {
+    private long[] heap;
+    private int size;
+
+    LongHeap(int capacity) {
+      heap = new long[Math.max(16, capacity)];
+    }
+
+    boolean isEmpty() {
+      return size == 0;
+    }
+
+    void push(long v) {
+      if (size == heap.length) {
+        heap = Arrays.copyOf(heap, size * 2);
+      }
+      int i = size++;
+      while (i > 0) {
+        int parent = (i - 1) >>> 1;
+        if (heap[parent] <= v) {
+          break;
+        }
+        heap[i] = heap[parent];
+        i = parent;
+      }
+      heap[i] = v;
+    }
+
+    long pop() {
+      long top = heap[0];
+      long last = heap[--size];
+      int i = 0;
+      int half = size >>> 1;
+      while (i < half) {
+        int child = 2 * i + 1;
+        if (child + 1 < size && heap[child + 1] < heap[child]) {
+          child++;
+        }
+        if (heap[child] >= last) {
+          break;
+        }
+        heap[i] = heap[child];
+        i = child;
+      }
+      heap[i] = last;
+      return top;
+    }
   }
 
   @Override

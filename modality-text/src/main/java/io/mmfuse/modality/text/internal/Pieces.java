@@ -2,7 +2,7 @@ package io.mmfuse.modality.text.internal;
 
 import java.util.Arrays;
 
-/** Pieces of text produced by pre-tokenization: each a range of a source string, without copying it. */
+/** Pieces of text collected between the steps of a pre-tokenizer sequence: ranges of source strings, not copies. */
 public final class Pieces {
   private String[] sources = new String[16];
   private int[] bounds = new int[32];

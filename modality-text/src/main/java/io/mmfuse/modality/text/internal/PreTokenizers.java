@@ -9,7 +9,7 @@ public final class PreTokenizers {
   /** Hugging Face's {@code BertPreTokenizer}: splits on whitespace (dropped) and on each punctuation character. */
   public record Bert() implements PreTokenizer {
     @Override
-    public void split(String text, int start, int end, Pieces out) {
+    public void split(String text, int start, int end, PreTokenizer.Sink out) {
       int word = -1;
       for (int i = start; i < end; ) {
         char ch = text.charAt(i);
@@ -25,22 +25,22 @@ public final class PreTokenizers {
         int next = i + (cp >= 0x10000 ? 2 : 1);
         if ((cls & CharClasses.WHITESPACE) != 0) {
           if (word >= 0) {
-            out.add(text, word, i);
+            out.piece(text, word, i);
             word = -1;
           }
         } else if ((cls & CharClasses.PUNCTUATION) != 0) {
           if (word >= 0) {
-            out.add(text, word, i);
+            out.piece(text, word, i);
             word = -1;
           }
-          out.add(text, i, next);
+          out.piece(text, i, next);
         } else if (word < 0) {
           word = i;
         }
         i = next;
       }
       if (word >= 0) {
-        out.add(text, word, end);
+        out.piece(text, word, end);
       }
     }
   }
@@ -56,14 +56,14 @@ public final class PreTokenizers {
   /** Hugging Face's {@code WhitespaceSplit}: splits on whitespace, which is dropped. */
   public record WhitespaceSplit() implements PreTokenizer {
     @Override
-    public void split(String text, int start, int end, Pieces out) {
+    public void split(String text, int start, int end, PreTokenizer.Sink out) {
       int word = -1;
       for (int i = start; i < end; ) {
         int cp = text.codePointAt(i);
         int next = i + Character.charCount(cp);
         if (CharClasses.isWhitespace(cp)) {
           if (word >= 0) {
-            out.add(text, word, i);
+            out.piece(text, word, i);
             word = -1;
           }
         } else if (word < 0) {
@@ -72,7 +72,7 @@ public final class PreTokenizers {
         i = next;
       }
       if (word >= 0) {
-        out.add(text, word, end);
+        out.piece(text, word, end);
       }
     }
   }
@@ -80,7 +80,7 @@ public final class PreTokenizers {
   /** Hugging Face's {@code Whitespace}: the matches of {@code \w+|[^\w\s]+}; whitespace is dropped. */
   public record Whitespace() implements PreTokenizer {
     @Override
-    public void split(String text, int start, int end, Pieces out) {
+    public void split(String text, int start, int end, PreTokenizer.Sink out) {
       int runStart = -1;
       int runKind = 0; // 1: word characters, 2: other non-space characters
       for (int i = start; i < end; ) {
@@ -90,7 +90,7 @@ public final class PreTokenizers {
         int kind = (cls & CharClasses.WORD) != 0 ? 1 : (cls & CharClasses.WHITESPACE) != 0 ? 0 : 2;
         if (kind != runKind) {
           if (runKind != 0) {
-            out.add(text, runStart, i);
+            out.piece(text, runStart, i);
           }
           runStart = i;
           runKind = kind;
@@ -98,7 +98,7 @@ public final class PreTokenizers {
         i = next;
       }
       if (runKind != 0) {
-        out.add(text, runStart, end);
+        out.piece(text, runStart, end);
       }
     }
   }
@@ -114,7 +114,7 @@ public final class PreTokenizers {
     }
 
     @Override
-    public void split(String text, int start, int end, Pieces out) {
+    public void split(String text, int start, int end, PreTokenizer.Sink out) {
       if (addPrefixSpace && (start == end || text.charAt(start) != ' ')) {
         text = " " + text.substring(start, end);
         end = text.length();
@@ -122,14 +122,14 @@ public final class PreTokenizers {
       }
       if (!useRegex) {
         if (end > start) {
-          out.add(text, start, end);
+          out.piece(text, start, end);
         }
         return;
       }
       int i = start;
       while (i < end) {
         int j = matchAt(text, i, end);
-        out.add(text, i, j);
+        out.piece(text, i, j);
         i = j;
       }
     }
@@ -219,15 +219,25 @@ public final class PreTokenizers {
     }
 
     @Override
-    public void split(String text, int start, int end, Pieces out) {
+    public void split(String text, int start, int end, PreTokenizer.Sink out) {
       Pieces current = new Pieces();
       current.add(text, start, end);
       for (int k = 0; k < preTokenizers.size(); k++) {
-        Pieces next = k == preTokenizers.size() - 1 ? out : new Pieces();
+        PreTokenizer p = preTokenizers.get(k);
+        if (k == preTokenizers.size() - 1) {
+          for (int i = 0; i < current.size(); i++) {
+            p.split(current.source(i), current.start(i), current.end(i), out);
+          }
+          return;
+        }
+        Pieces next = new Pieces();
         for (int i = 0; i < current.size(); i++) {
-          preTokenizers.get(k).split(current.source(i), current.start(i), current.end(i), next);
+          p.split(current.source(i), current.start(i), current.end(i), next::add);
         }
         current = next;
+      }
+      for (int i = 0; i < current.size(); i++) {
+        out.piece(current.source(i), current.start(i), current.end(i));
       }
     }
   }
