@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "tokenize",
     description = "Tokenize inputs of one modality.",
-    subcommands = {TokenizeTextCommand.class})
+    subcommands = {TokenizeTextCommand.class, TokenizeImageCommand.class})
 final class TokenizeCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

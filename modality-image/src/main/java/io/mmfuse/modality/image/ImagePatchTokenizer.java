@@ -1,20 +1,48 @@
 package io.mmfuse.modality.image;
 
+import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.ModalityTokenizer;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenSpace;
-import io.mmfuse.api.TokenizerContext;
-import io.mmfuse.api.UnsupportedFeatureException;
+import io.mmfuse.api.proto.InputValue;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
 
-/** The image tokenizer. Registered, but not implemented yet: every use says so. */
-public final class ImagePatchTokenizer implements ModalityTokenizer<java.awt.image.BufferedImage> {
-  ImagePatchTokenizer(TokenizerContext context) {
-    throw notYet();
+/**
+ * The image modality: decodes encoded image bytes, preprocesses them as the configured Hugging Face image processor
+ * does, and cuts the result into ViT patch tokens with their (row, column) on the patch grid. Thread-safe.
+ */
+public final class ImagePatchTokenizer implements ModalityTokenizer<byte[]> {
+  private final ImageDecoder decoder;
+  private final ImageProcessor processor;
+  private final TokenSpace space;
+
+  public ImagePatchTokenizer(ImageConfig config) {
+    this.decoder = new ImageDecoder(config.maxPixels());
+    this.processor = new ImageProcessor(config);
+    int p = config.patchSize();
+    int rows;
+    int cols;
+    if (config.cropHeight() > 0 && config.cropWidth() > 0) {
+      rows = config.cropHeight() / p;
+      cols = config.cropWidth() / p;
+    } else if (config.resize() == ImageConfig.Resize.FIXED) {
+      rows = config.height() / p;
+      cols = config.width() / p;
+    } else {
+      int side = Math.max(config.shortestEdge(), config.longestEdge());
+      rows = side / p;
+      cols = side / p;
+    }
+    this.space = TokenSpace.grid(ImageTokenizerFactory.MODALITY, 3 * p * p, Math.max(rows, 1), Math.max(cols, 1));
   }
 
-  private static UnsupportedFeatureException notYet() {
-    return new UnsupportedFeatureException(
-        "the image modality is registered but its tokenizer is not implemented yet");
+  public ImageProcessor processor() {
+    return processor;
+  }
+
+  public ImageDecoder decoder() {
+    return decoder;
   }
 
   @Override
@@ -23,17 +51,56 @@ public final class ImagePatchTokenizer implements ModalityTokenizer<java.awt.ima
   }
 
   @Override
-  public Class<java.awt.image.BufferedImage> inputType() {
-    return java.awt.image.BufferedImage.class;
+  public Class<byte[]> inputType() {
+    return byte[].class;
   }
 
   @Override
   public TokenSpace tokenSpace() {
-    throw notYet();
+    return space;
   }
 
   @Override
-  public TokenSequence tokenize(java.awt.image.BufferedImage input) {
-    throw notYet();
+  public TokenSequence tokenize(byte[] encoded) {
+    return tokenize(decoder.decode(encoded, "(" + encoded.length + " bytes)"));
+  }
+
+  /** Tokenizes an image file. */
+  public TokenSequence tokenize(Path file) {
+    return tokenize(decoder.decode(file));
+  }
+
+  /** Tokenizes a decoded RGB image. */
+  public TokenSequence tokenize(RgbImage image) {
+    Patches p = patches(processor.process(image));
+    return TokenSequence.ofGridFeatures(modality(), p.width(), p.features(), p.positions());
+  }
+
+  /** Returns the patches of a preprocessed image. */
+  public Patches patches(ProcessedImage image) {
+    return Patches.of(image, processor.config().patchSize());
+  }
+
+  @Override
+  public TokenSequence tokenize(InputValue value) {
+    return value.hasImage() ? tokenize(value.getImage().toByteArray()) : ModalityTokenizer.super.tokenize(value);
+  }
+
+  @Override
+  public TokenSequence tokenizeObject(Object input) {
+    if (input instanceof Path p) {
+      return tokenize(p);
+    }
+    if (input instanceof RgbImage r) {
+      return tokenize(r);
+    }
+    if (input instanceof BufferedImage b) {
+      return tokenize(ImageDecoder.toRgb(b, "image"));
+    }
+    if (input != null && !(input instanceof byte[]) && !(input instanceof InputValue)) {
+      throw new InvalidInputException("modality 'image' expects encoded bytes, a Path, an RgbImage or a"
+          + " BufferedImage, found " + input.getClass().getName());
+    }
+    return ModalityTokenizer.super.tokenizeObject(input);
   }
 }

@@ -21,6 +21,6 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
 
   @Override
   public ModalityTokenizer<?> create(TokenizerContext context) {
-    return new ImagePatchTokenizer(context);
+    return new ImagePatchTokenizer(ImageConfig.fromSettings(context.spec().getImage()));
   }
 }

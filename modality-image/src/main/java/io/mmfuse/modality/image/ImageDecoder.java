@@ -1,0 +1,261 @@
+package io.mmfuse.modality.image;
+
+import io.mmfuse.api.InvalidInputException;
+import java.awt.color.ColorSpace;
+import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.DataBuffer;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
+
+/**
+ * Decodes PNG, JPEG (baseline, progressive, CMYK), GIF and BMP with ImageIO (and TwelveMonkeys for the JPEGs the JDK
+ * cannot read), then converts to RGB the way PIL's {@code convert("RGB")} does: grey replicated, alpha dropped (not
+ * composited), palettes expanded, 16-bit grey clipped at 255 and 16-bit colour reduced to its high byte, no colour
+ * management. The pixel count declared in the header is checked before any pixel is decoded.
+ */
+public final class ImageDecoder {
+  /** PIL's default limit on the pixels of one image. */
+  public static final long DEFAULT_MAX_PIXELS = 89_478_485L;
+
+  static {
+    ImageIO.setUseCache(false);
+    ImageIO.scanForPlugins();
+  }
+
+  private final long maxPixels;
+
+  public ImageDecoder() {
+    this(DEFAULT_MAX_PIXELS);
+  }
+
+  /** A decoder that refuses images whose header declares more than {@code maxPixels} pixels. */
+  public ImageDecoder(long maxPixels) {
+    if (maxPixels <= 0) {
+      throw new IllegalArgumentException("max pixels must be > 0, found " + maxPixels);
+    }
+    this.maxPixels = maxPixels;
+  }
+
+  /** Decodes an image file. */
+  public RgbImage decode(Path file) {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (IOException e) {
+      throw new InvalidInputException("image " + file + ": cannot be read: " + e, e);
+    }
+    return decode(bytes, file.toString());
+  }
+
+  /** Decodes an image from a stream; {@code name} names it in errors. */
+  public RgbImage decode(InputStream in, String name) {
+    try {
+      return decode(in.readAllBytes(), name);
+    } catch (IOException e) {
+      throw new InvalidInputException("image " + name + ": cannot be read: " + e, e);
+    }
+  }
+
+  /** Decodes encoded image bytes; {@code name} names them in errors. */
+  public RgbImage decode(byte[] bytes, String name) {
+    if (bytes.length == 0) {
+      throw new InvalidInputException("image " + name + ": the file is empty (0 bytes); expected an image");
+    }
+    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new InvalidInputException(
+            "image " + name + ": not a supported image format (" + signature(bytes)
+                + "); expected PNG, JPEG, GIF or BMP");
+      }
+      ImageReader reader = readers.next();
+      try {
+        reader.setInput(in, true, true);
+        int width = reader.getWidth(0);
+        int height = reader.getHeight(0);
+        if (width <= 0 || height <= 0) {
+          throw new InvalidInputException(
+              "image " + name + ": " + width + "x" + height + " pixels; expected at least 1x1");
+        }
+        if ((long) width * height > maxPixels) {
+          throw new InvalidInputException(
+              "image " + name + ": " + width + "x" + height + " = " + (long) width * height
+                  + " pixels is more than the limit of " + maxPixels + " (a decompression bomb?)");
+        }
+        if (isCmykJpeg(reader)) {
+          return cmykToRgb(reader.readRaster(0, null), adobeInverted(reader));
+        }
+        java.util.List<String> warnings = new java.util.ArrayList<>();
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        BufferedImage image = reader.read(0);
+        for (String w : warnings) {
+          // PIL refuses a truncated file; the JDK's JPEG reader only warns and fills the rest with grey.
+          if (w.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
+            throw new InvalidInputException("image " + name + ": the file is truncated (" + w + ")");
+          }
+        }
+        return toRgb(image, name);
+      } finally {
+        reader.dispose();
+      }
+    } catch (InvalidInputException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new InvalidInputException(
+          "image " + name + ": cannot be decoded (truncated or corrupt?): " + e.getMessage(), e);
+    }
+  }
+
+  private static String signature(byte[] bytes) {
+    StringBuilder sb = new StringBuilder("starts with");
+    for (int i = 0; i < Math.min(4, bytes.length); i++) {
+      sb.append(String.format(" %02x", bytes[i] & 0xff));
+    }
+    return sb.toString();
+  }
+
+  private static boolean isCmykJpeg(ImageReader reader) throws IOException {
+    if (!reader.getFormatName().equalsIgnoreCase("jpeg")) {
+      return false;
+    }
+    var types = reader.getImageTypes(0);
+    if (types.hasNext()) {
+      ColorSpace cs = types.next().getColorModel().getColorSpace();
+      return cs.getType() == ColorSpace.TYPE_CMYK;
+    }
+    return false;
+  }
+
+  /** Adobe's CMYK JPEGs store inverted values (PIL reads them with raw mode "CMYK;I"). */
+  private static boolean adobeInverted(ImageReader reader) throws IOException {
+    var meta = reader.getImageMetadata(0);
+    if (meta == null) {
+      return false;
+    }
+    try {
+      var root = (org.w3c.dom.Node) meta.getAsTree("javax_imageio_jpeg_image_1.0");
+      return findNode(root, "app14Adobe") != null;
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  private static org.w3c.dom.Node findNode(org.w3c.dom.Node n, String name) {
+    if (n.getNodeName().equals(name)) {
+      return n;
+    }
+    for (org.w3c.dom.Node c = n.getFirstChild(); c != null; c = c.getNextSibling()) {
+      org.w3c.dom.Node f = findNode(c, name);
+      if (f != null) {
+        return f;
+      }
+    }
+    return null;
+  }
+
+  /** PIL's {@code cmyk2rgb}: each channel is (255 - K) - C*(255 - K)/255, rounded as PIL rounds. */
+  static RgbImage cmykToRgb(Raster raster, boolean inverted) {
+    int w = raster.getWidth();
+    int h = raster.getHeight();
+    byte[] out = new byte[w * h * 3];
+    int[] px = new int[4];
+    int o = 0;
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        raster.getPixel(raster.getMinX() + x, raster.getMinY() + y, px);
+        int k = inverted ? 255 - px[3] : px[3];
+        int nk = 255 - k;
+        for (int c = 0; c < 3; c++) {
+          int v = inverted ? 255 - px[c] : px[c];
+          out[o++] = (byte) clip8(nk - mulDiv255(v, nk));
+        }
+      }
+    }
+    return new RgbImage(w, h, out);
+  }
+
+  private static int mulDiv255(int a, int b) {
+    int tmp = a * b + 128;
+    return ((tmp >> 8) + tmp) >> 8;
+  }
+
+  private static int clip8(int v) {
+    return v < 0 ? 0 : Math.min(v, 255);
+  }
+
+  /** Converts a decoded image to 8-bit RGB without colour management, as PIL would. */
+  static RgbImage toRgb(BufferedImage image, String name) {
+    int w = image.getWidth();
+    int h = image.getHeight();
+    byte[] out = new byte[w * h * 3];
+    ColorModel cm = image.getColorModel();
+    Raster r = image.getRaster();
+    int bands = r.getNumBands();
+    int type = r.getDataBuffer().getDataType();
+    if (cm instanceof IndexColorModel icm) {
+      int[] idx = new int[w];
+      for (int y = 0; y < h; y++) {
+        r.getSamples(0, y, w, 1, 0, idx);
+        for (int x = 0; x < w; x++) {
+          int o = (y * w + x) * 3;
+          out[o] = (byte) icm.getRed(idx[x]);
+          out[o + 1] = (byte) icm.getGreen(idx[x]);
+          out[o + 2] = (byte) icm.getBlue(idx[x]);
+        }
+      }
+      return new RgbImage(w, h, out);
+    }
+    int csType = cm.getColorSpace().getType();
+    boolean sixteen = type == DataBuffer.TYPE_USHORT;
+    if ((type == DataBuffer.TYPE_BYTE || sixteen) && cm.getNumComponents() == bands) {
+      if (csType == ColorSpace.TYPE_GRAY && (bands == 1 || bands == 2)) {
+        // 16-bit grey alone is PIL mode I;16, clipped at 255; with alpha it is LA read by its high byte.
+        int[] g = new int[w];
+        for (int y = 0; y < h; y++) {
+          r.getSamples(0, y, w, 1, 0, g);
+          for (int x = 0; x < w; x++) {
+            int v = !sixteen ? g[x] : bands == 1 ? Math.min(g[x], 255) : g[x] >> 8;
+            int o = (y * w + x) * 3;
+            out[o] = out[o + 1] = out[o + 2] = (byte) v;
+          }
+        }
+        return new RgbImage(w, h, out);
+      }
+      if (csType == ColorSpace.TYPE_RGB && (bands == 3 || bands == 4)) {
+        int shift = sixteen ? 8 : 0;
+        int[] c = new int[w];
+        for (int band = 0; band < 3; band++) {
+          for (int y = 0; y < h; y++) {
+            r.getSamples(0, y, w, 1, band, c);
+            for (int x = 0; x < w; x++) {
+              out[(y * w + x) * 3 + band] = (byte) (c[x] >> shift);
+            }
+          }
+        }
+        return new RgbImage(w, h, out);
+      }
+    }
+    // Packed formats (BMP 16/32-bit and the like): the colour model's sRGB values.
+    int[] argb = new int[w];
+    for (int y = 0; y < h; y++) {
+      image.getRGB(0, y, w, 1, argb, 0, w);
+      for (int x = 0; x < w; x++) {
+        int o = (y * w + x) * 3;
+        out[o] = (byte) (argb[x] >> 16);
+        out[o + 1] = (byte) (argb[x] >> 8);
+        out[o + 2] = (byte) argb[x];
+      }
+    }
+    return new RgbImage(w, h, out);
+  }
+}

@@ -1,0 +1,102 @@
+package io.mmfuse.modality.image;
+
+/**
+ * Hugging Face image-processor preprocessing on an RGB image: resize (PIL's algorithm), centre crop, rescale,
+ * normalize, and a pixel mask where the settings pad. Rescale and normalize are one table lookup per byte, computed
+ * in the processor's own arithmetic (float64 rescale, float32 normalize). Immutable and thread-safe.
+ */
+public final class ImageProcessor {
+  private final ImageConfig config;
+  private final float[][] lut = new float[3][256];
+
+  public ImageProcessor(ImageConfig config) {
+    this.config = config;
+    for (int c = 0; c < 3; c++) {
+      for (int v = 0; v < 256; v++) {
+        float rescaled = (float) (v * (double) config.rescaleFactor());
+        lut[c][v] = (rescaled - config.mean()[c]) / config.std()[c];
+      }
+    }
+  }
+
+  public ImageConfig config() {
+    return config;
+  }
+
+  /** Resizes and centre-crops, the 8-bit steps. */
+  public RgbImage resizeAndCrop(RgbImage image) {
+    int[] size = config.resizedSize(image.height(), image.width());
+    RgbImage resized = Resampling.resize(image, size[1], size[0], config.filter(), config.arithmetic());
+    if (config.cropHeight() > 0 && config.cropWidth() > 0) {
+      resized = centerCrop(resized, config.cropHeight(), config.cropWidth());
+    }
+    return resized;
+  }
+
+  /** Runs the whole pipeline. */
+  public ProcessedImage process(RgbImage image) {
+    return normalize(resizeAndCrop(image));
+  }
+
+  /** Rescales and normalizes to channel-first floats, with a pixel mask of ones where the settings pad. */
+  public ProcessedImage normalize(RgbImage image) {
+    int h = image.height();
+    int w = image.width();
+    int plane = h * w;
+    float[] out = new float[3 * plane];
+    byte[] rgb = image.rgb();
+    float[] r = lut[0];
+    float[] g = lut[1];
+    float[] b = lut[2];
+    for (int i = 0, p = 0; i < plane; i++, p += 3) {
+      out[i] = r[rgb[p] & 0xff];
+      out[plane + i] = g[rgb[p + 1] & 0xff];
+      out[2 * plane + i] = b[rgb[p + 2] & 0xff];
+    }
+    long[] mask = new long[0];
+    if (config.pad()) {
+      mask = new long[plane];
+      java.util.Arrays.fill(mask, 1L);
+    }
+    return new ProcessedImage(out, h, w, mask);
+  }
+
+  /** Hugging Face's {@code center_crop}: the centre window, padding with zeros where the image is smaller. */
+  static RgbImage centerCrop(RgbImage in, int cropH, int cropW) {
+    int h = in.height();
+    int w = in.width();
+    if (h == cropH && w == cropW) {
+      return in;
+    }
+    // Python's floor division, also for negative differences.
+    int top = Math.floorDiv(h - cropH, 2);
+    int left = Math.floorDiv(w - cropW, 2);
+    byte[] out = new byte[cropH * cropW * 3];
+    if (top >= 0 && left >= 0 && top + cropH <= h && left + cropW <= w) {
+      for (int y = 0; y < cropH; y++) {
+        System.arraycopy(in.rgb(), ((top + y) * w + left) * 3, out, y * cropW * 3, cropW * 3);
+      }
+      return new RgbImage(cropW, cropH, out);
+    }
+    // Pad to at least the crop size, centred, then crop the centre.
+    int newH = Math.max(cropH, h);
+    int newW = Math.max(cropW, w);
+    int padTop = (newH - h) / 2;
+    int padLeft = (newW - w) / 2;
+    int cropTop = (newH - cropH) / 2;
+    int cropLeft = (newW - cropW) / 2;
+    for (int y = 0; y < cropH; y++) {
+      int sy = y + cropTop - padTop;
+      if (sy < 0 || sy >= h) {
+        continue;
+      }
+      for (int x = 0; x < cropW; x++) {
+        int sx = x + cropLeft - padLeft;
+        if (sx >= 0 && sx < w) {
+          System.arraycopy(in.rgb(), (sy * w + sx) * 3, out, (y * cropW + x) * 3, 3);
+        }
+      }
+    }
+    return new RgbImage(cropW, cropH, out);
+  }
+}

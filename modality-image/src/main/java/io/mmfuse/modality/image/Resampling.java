@@ -1,0 +1,234 @@
+package io.mmfuse.modality.image;
+
+/**
+ * Antialiased image resizing of 8-bit RGB, bit-identical to the two implementations Hugging Face image processors
+ * run on: PIL's {@code Image.resize} and the uint8 path of torchvision/PyTorch (what {@code transformers} 5 uses).
+ * Both convolve separably, horizontal pass first, widen the filter support by the shrink factor, and round to 8 bits
+ * after each pass; they differ only in the fixed-point precision of the weights: PIL uses 22 bits, PyTorch the most
+ * bits that keep every weight within a signed 16-bit integer.
+ */
+public final class Resampling {
+  private Resampling() {}
+
+  /** The resampling filters of PIL that image processors use. */
+  public enum Filter {
+    NEAREST(0.0),
+    BILINEAR(1.0),
+    BICUBIC(2.0);
+
+    final double support;
+
+    Filter(double support) {
+      this.support = support;
+    }
+
+    double apply(double x) {
+      if (x < 0.0) {
+        x = -x;
+      }
+      switch (this) {
+        case BILINEAR:
+          return x < 1.0 ? 1.0 - x : 0.0;
+        case BICUBIC: {
+          final double a = -0.5;
+          if (x < 1.0) {
+            return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+          }
+          if (x < 2.0) {
+            return (((x - 5) * x + 8) * x - 4) * a;
+          }
+          return 0.0;
+        }
+        default:
+          throw new IllegalStateException("nearest has no convolution kernel");
+      }
+    }
+  }
+
+  /** How the filter weights are quantized. */
+  public enum Arithmetic {
+    /** PIL's {@code Resample.c}: 22-bit weights. */
+    PIL,
+    /** PyTorch's uint8 antialiased interpolation (torchvision, transformers 5): weights as 16-bit integers. */
+    TORCH
+  }
+
+  private static final int PIL_PRECISION_BITS = 32 - 8 - 2;
+
+  /** Kernel windows and fixed-point weights of one axis. */
+  private record Coefficients(int kernelSize, int[] bounds, int[] weights, int precision) {}
+
+  private static Coefficients coefficients(int inSize, int outSize, Filter filter, Arithmetic arithmetic) {
+    double scale = (double) inSize / outSize;
+    double filterScale = Math.max(scale, 1.0);
+    double support = filter.support * filterScale;
+    int ksize = (int) Math.ceil(support) * 2 + 1;
+    int[] bounds = new int[outSize * 2];
+    int[] weights = new int[outSize * ksize];
+    double[] k = new double[ksize];
+    double[] normalized = new double[outSize * ksize];
+    double maxWeight = 0;
+    for (int xx = 0; xx < outSize; xx++) {
+      double center = (xx + 0.5) * scale;
+      double ss = 1.0 / filterScale;
+      int xmin = (int) (center - support + 0.5);
+      if (xmin < 0) {
+        xmin = 0;
+      }
+      int xmax = (int) (center + support + 0.5);
+      if (xmax > inSize) {
+        xmax = inSize;
+      }
+      xmax -= xmin;
+      double ww = 0.0;
+      for (int x = 0; x < xmax; x++) {
+        double w = filter.apply((x + xmin - center + 0.5) * ss);
+        k[x] = w;
+        ww += w;
+      }
+      for (int x = 0; x < xmax; x++) {
+        double v = ww != 0.0 ? k[x] / ww : k[x];
+        normalized[xx * ksize + x] = v;
+        maxWeight = Math.max(maxWeight, v);
+      }
+      bounds[xx * 2] = xmin;
+      bounds[xx * 2 + 1] = xmax;
+    }
+    int precision = PIL_PRECISION_BITS;
+    if (arithmetic == Arithmetic.TORCH) {
+      precision = 0;
+      while (precision < PIL_PRECISION_BITS && (int) (0.5 + maxWeight * (1 << (precision + 1))) < (1 << 15)) {
+        precision++;
+      }
+    }
+    for (int i = 0; i < normalized.length; i++) {
+      double v = normalized[i] * (1 << precision);
+      weights[i] = v < 0 ? (int) (v - 0.5) : (int) (v + 0.5);
+    }
+    return new Coefficients(ksize, bounds, weights, precision);
+  }
+
+  private static int clip8(int v, int precision) {
+    int r = v >> precision;
+    return r < 0 ? 0 : Math.min(r, 255);
+  }
+
+  /** Resizes with PIL's arithmetic. */
+  public static RgbImage resize(RgbImage in, int width, int height, Filter filter) {
+    return resize(in, width, height, filter, Arithmetic.PIL);
+  }
+
+  /** Resizes to {@code width x height}; the same size returns the image itself. */
+  public static RgbImage resize(RgbImage in, int width, int height, Filter filter, Arithmetic arithmetic) {
+    if (width <= 0 || height <= 0) {
+      throw new IllegalArgumentException("target size " + width + "x" + height + " must be at least 1x1");
+    }
+    if (width == in.width() && height == in.height()) {
+      return in;
+    }
+    if (filter == Filter.NEAREST) {
+      return nearest(in, width, height);
+    }
+    boolean horizontal = width != in.width();
+    boolean vertical = height != in.height();
+    Coefficients kh = coefficients(in.width(), width, filter, arithmetic);
+    Coefficients kv = coefficients(in.height(), height, filter, arithmetic);
+    RgbImage current = in;
+    int[] vBounds = kv.bounds().clone();
+    if (horizontal) {
+      int first = kv.bounds()[0];
+      int last = kv.bounds()[height * 2 - 2] + kv.bounds()[height * 2 - 1];
+      if (!vertical) {
+        first = 0;
+        last = in.height();
+      } else {
+        for (int i = 0; i < height; i++) {
+          vBounds[i * 2] -= first;
+        }
+      }
+      current = horizontalPass(in, first, last - first, width, kh);
+    }
+    if (vertical) {
+      current = verticalPass(current, height, new Coefficients(kv.kernelSize(), vBounds, kv.weights(), kv.precision()));
+    }
+    return current;
+  }
+
+  private static RgbImage horizontalPass(RgbImage in, int firstRow, int rows, int outWidth, Coefficients c) {
+    byte[] src = in.rgb();
+    byte[] out = new byte[outWidth * rows * 3];
+    int inStride = in.width() * 3;
+    int ksize = c.kernelSize();
+    int[] bounds = c.bounds();
+    int[] w = c.weights();
+    final int half = 1 << (c.precision() - 1);
+    final int precision = c.precision();
+    for (int y = 0; y < rows; y++) {
+      int row = (firstRow + y) * inStride;
+      int o = y * outWidth * 3;
+      for (int xx = 0; xx < outWidth; xx++) {
+        int xmin = bounds[xx * 2];
+        int xmax = bounds[xx * 2 + 1];
+        int kBase = xx * ksize;
+        int s0 = half;
+        int s1 = half;
+        int s2 = half;
+        int p = row + xmin * 3;
+        for (int x = 0; x < xmax; x++, p += 3) {
+          int k = w[kBase + x];
+          s0 += (src[p] & 0xff) * k;
+          s1 += (src[p + 1] & 0xff) * k;
+          s2 += (src[p + 2] & 0xff) * k;
+        }
+        out[o++] = (byte) clip8(s0, precision);
+        out[o++] = (byte) clip8(s1, precision);
+        out[o++] = (byte) clip8(s2, precision);
+      }
+    }
+    return new RgbImage(outWidth, rows, out);
+  }
+
+  private static RgbImage verticalPass(RgbImage in, int outHeight, Coefficients c) {
+    byte[] src = in.rgb();
+    int stride = in.width() * 3;
+    byte[] out = new byte[stride * outHeight];
+    int ksize = c.kernelSize();
+    int[] bounds = c.bounds();
+    int[] w = c.weights();
+    int[] acc = new int[stride];
+    final int half = 1 << (c.precision() - 1);
+    final int precision = c.precision();
+    for (int yy = 0; yy < outHeight; yy++) {
+      int ymin = bounds[yy * 2];
+      int ymax = bounds[yy * 2 + 1];
+      java.util.Arrays.fill(acc, half);
+      for (int y = 0; y < ymax; y++) {
+        int k = w[yy * ksize + y];
+        int row = (ymin + y) * stride;
+        for (int i = 0; i < stride; i++) {
+          acc[i] += (src[row + i] & 0xff) * k;
+        }
+      }
+      int o = yy * stride;
+      for (int i = 0; i < stride; i++) {
+        out[o + i] = (byte) clip8(acc[i], precision);
+      }
+    }
+    return new RgbImage(in.width(), outHeight, out);
+  }
+
+  /** PIL's nearest neighbour: the source pixel under each target pixel's centre. */
+  private static RgbImage nearest(RgbImage in, int width, int height) {
+    byte[] out = new byte[width * height * 3];
+    double sx = (double) in.width() / width;
+    double sy = (double) in.height() / height;
+    for (int y = 0; y < height; y++) {
+      int srcY = Math.min(in.height() - 1, (int) ((y + 0.5) * sy));
+      for (int x = 0; x < width; x++) {
+        int srcX = Math.min(in.width() - 1, (int) ((x + 0.5) * sx));
+        System.arraycopy(in.rgb(), (srcY * in.width() + srcX) * 3, out, (y * width + x) * 3, 3);
+      }
+    }
+    return new RgbImage(width, height, out);
+  }
+}

@@ -1,0 +1,100 @@
+package io.mmfuse.modality.image;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.InvalidInputException;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.CRC32;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BadImageTest {
+  private static String refusal(byte[] bytes, String name) {
+    return assertThrows(InvalidInputException.class, () -> new ImageDecoder().decode(bytes, name)).getMessage();
+  }
+
+  /** A PNG signature and IHDR chunk declaring a size, with no pixel data after it. */
+  static byte[] pngHeader(int width, int height) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    out.writeBytes(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+    ByteBuffer ihdr = ByteBuffer.allocate(4 + 13);
+    ihdr.put("IHDR".getBytes(StandardCharsets.US_ASCII)).putInt(width).putInt(height)
+        .put(new byte[] {8, 2, 0, 0, 0});
+    CRC32 crc = new CRC32();
+    crc.update(ihdr.array());
+    out.writeBytes(ByteBuffer.allocate(4).putInt(13).array());
+    out.writeBytes(ihdr.array());
+    out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
+    return out.toByteArray();
+  }
+
+  @Test
+  void refusesAnEmptyFile(@TempDir Path dir) throws Exception {
+    Path empty = dir.resolve("empty.png");
+    Files.write(empty, new byte[0]);
+    String m = assertThrows(InvalidInputException.class, () -> new ImageDecoder().decode(empty)).getMessage();
+    assertTrue(m.contains(empty.toString()) && m.contains("empty (0 bytes)"), m);
+  }
+
+  @Test
+  void refusesTruncatedPngAndJpeg() throws Exception {
+    for (String name : new String[] {"rgb_640x480.png", "china.jpg", "pil/progressive_320x240.jpg"}) {
+      byte[] all = Files.readAllBytes(Fixtures.file(name));
+      String m = refusal(Arrays.copyOf(all, all.length / 2), name);
+      assertTrue(m.contains(name) && m.contains("truncated"), m);
+    }
+  }
+
+  @Test
+  void refusesTextThatIsNoImage() {
+    String m = refusal("just some text, no pixels".getBytes(StandardCharsets.UTF_8), "notes.txt");
+    assertTrue(m.contains("notes.txt: not a supported image format"), m);
+  }
+
+  @Test
+  void refusesAnUnsupportedFormat() {
+    byte[] webp = "RIFF\u0000\u0000\u0000\u0000WEBPVP8 ".getBytes(StandardCharsets.ISO_8859_1);
+    String m = refusal(webp, "photo.webp");
+    assertTrue(m.contains("photo.webp: not a supported image format (starts with 52 49 46 46)"), m);
+  }
+
+  @Test
+  void refusesZeroPixelImages() {
+    String m = refusal(pngHeader(0, 10), "zero.png");
+    assertTrue(m.contains("zero.png"), m);
+  }
+
+  @Test
+  void refusesImagesLargerThanThePixelLimitBeforeDecoding() {
+    // 30000 x 30000 declared, no pixel data at all: the header alone decides.
+    String m = refusal(pngHeader(30000, 30000), "bomb.png");
+    assertTrue(m.contains("bomb.png: 30000x30000 = 900000000 pixels is more than the limit of 89478485"), m);
+    byte[] photo = new byte[0];
+    try {
+      photo = Files.readAllBytes(Fixtures.file("rgb_640x480.png"));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+    byte[] png = photo;
+    String small = assertThrows(InvalidInputException.class, () -> new ImageDecoder(1000).decode(png, "p.png"))
+        .getMessage();
+    assertTrue(small.contains("640x480 = 307200 pixels is more than the limit of 1000"), small);
+  }
+
+  @Test
+  void decodesAOneByOneImage() {
+    RgbImage one = new ImageDecoder().decode(Fixtures.file("pil/one_1x1.png"));
+    assertEquals(1, one.width());
+    assertEquals(1, one.height());
+    ProcessedImage p = new ImageProcessor(ImageConfig.preset("vilt")).process(one);
+    assertEquals(384, p.height());
+    assertEquals(384, p.width());
+  }
+}

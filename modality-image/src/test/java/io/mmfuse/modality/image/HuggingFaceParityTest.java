@@ -1,0 +1,81 @@
+package io.mmfuse.modality.image;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.safetensors.SafeTensors;
+import io.mmfuse.api.safetensors.TensorInfo;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Pixel values against what transformers 5.17.0's image processors returned for the same files. */
+class HuggingFaceParityTest {
+
+  static Stream<Arguments> presetsAndImages() {
+    List<Arguments> args = new ArrayList<>();
+    for (String preset : List.of("vit", "clip", "vilt")) {
+      for (String image : Fixtures.SHARED_IMAGES) {
+        args.add(Arguments.of(preset, image));
+      }
+    }
+    return args.stream();
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("presetsAndImages")
+  void pixelValuesMatchTheHuggingFaceProcessor(String preset, String image) {
+    SafeTensors ref = Fixtures.huggingFace();
+    TensorInfo info = ref.info(preset + "/" + image);
+    float[] expected = ref.floats(preset + "/" + image);
+    ImageConfig config = ImageConfig.preset(preset);
+    ProcessedImage actual = new ImageProcessor(config).process(new ImageDecoder().decode(Fixtures.file(image)));
+
+    assertArrayEquals(info.shape(), new long[] {3, actual.height(), actual.width()}, "shape");
+    int plane = actual.height() * actual.width();
+    double max = 0;
+    double sum = 0;
+    int differing = 0;
+    for (int i = 0; i < expected.length; i++) {
+      // In grey levels: undo the normalization's division by std and the rescale by 1/255.
+      double levels = Math.abs(expected[i] - actual.pixelValues()[i]) * config.std()[i / plane] * 255;
+      max = Math.max(max, levels);
+      sum += levels;
+      differing += levels > 1e-3 ? 1 : 0;
+    }
+    boolean png = image.endsWith(".png");
+    assertTrue(max <= (png ? 2 : 4), "max difference " + max + " grey levels");
+    assertTrue(sum / expected.length <= (png ? 0.25 : 0.5), "mean difference " + sum / expected.length);
+    // Stronger than the tolerance: with PyTorch's arithmetic every value is the reference's, to float rounding.
+    assertEquals(0, differing, differing + " values differ by more than float rounding; max " + max);
+
+    if (preset.equals("vilt")) {
+      assertArrayEquals(ref.longs("vilt_mask/" + image), actual.pixelMask(), "pixel mask");
+    } else {
+      assertEquals(0, actual.pixelMask().length);
+    }
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("presetsAndImages")
+  void pilArithmeticStaysWithinTheIssuesTolerance(String preset, String image) {
+    SafeTensors ref = Fixtures.huggingFace();
+    float[] expected = ref.floats(preset + "/" + image);
+    ImageConfig config = ImageConfig.preset(preset).withArithmetic(Resampling.Arithmetic.PIL);
+    ProcessedImage actual = new ImageProcessor(config).process(new ImageDecoder().decode(Fixtures.file(image)));
+    int plane = actual.height() * actual.width();
+    double max = 0;
+    double sum = 0;
+    for (int i = 0; i < expected.length; i++) {
+      double levels = Math.abs(expected[i] - actual.pixelValues()[i]) * config.std()[i / plane] * 255;
+      max = Math.max(max, levels);
+      sum += levels;
+    }
+    assertTrue(max <= 2.001, "max " + max);
+    assertTrue(sum / expected.length <= 0.25, "mean " + sum / expected.length);
+  }
+}

@@ -1,0 +1,50 @@
+package io.mmfuse.modality.image;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
+import io.mmfuse.api.safetensors.SafeTensors;
+import io.mmfuse.api.safetensors.TensorInfo;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Decoding and resizing against Pillow itself, on images of every kind the decoder takes. */
+class PilParityTest {
+  static Stream<String> images() {
+    return Fixtures.pil().tensors().keySet().stream()
+        .filter(k -> k.startsWith("decoded/"))
+        .map(k -> k.substring("decoded/".length()));
+  }
+
+  private static byte[] bytes(long[] values) {
+    byte[] b = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      b[i] = (byte) values[i];
+    }
+    return b;
+  }
+
+  @ParameterizedTest
+  @MethodSource("images")
+  void decodesToThePixelsOfPilsConvertRgb(String name) {
+    SafeTensors ref = Fixtures.pil();
+    TensorInfo info = ref.info("decoded/" + name);
+    RgbImage image = new ImageDecoder().decode(Fixtures.file("pil/" + name));
+    assertArrayEquals(new long[] {info.shape()[0], info.shape()[1], 3}, new long[] {image.height(), image.width(), 3});
+    assertArrayEquals(bytes(ref.longs("decoded/" + name)), image.rgb());
+  }
+
+  @ParameterizedTest
+  @MethodSource("images")
+  void resizesExactlyAsPilsImageResize(String name) {
+    SafeTensors ref = Fixtures.pil();
+    RgbImage image = new ImageDecoder().decode(Fixtures.file("pil/" + name));
+    for (Resampling.Filter filter : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
+      String key = filter.name().toLowerCase() + "/" + name;
+      TensorInfo info = ref.info(key);
+      RgbImage resized =
+          Resampling.resize(image, (int) info.shape()[1], (int) info.shape()[0], filter, Resampling.Arithmetic.PIL);
+      assertArrayEquals(bytes(ref.longs(key)), resized.rgb(), key);
+    }
+  }
+}
