@@ -4,7 +4,9 @@ import io.mmfuse.api.InvalidInputException;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
+import java.awt.image.ComponentSampleModel;
 import java.awt.image.DataBuffer;
+import java.awt.image.DataBufferByte;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
@@ -12,7 +14,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -92,18 +96,19 @@ public final class ImageDecoder {
               "image " + name + ": " + width + "x" + height + " = " + (long) width * height
                   + " pixels is more than the limit of " + maxPixels + " (a decompression bomb?)");
         }
+        if (reader.getFormatName().equalsIgnoreCase("jpeg")) {
+          RgbImage fast = decodeJpegRaster(in, name);
+          if (fast != null) {
+            return fast;
+          }
+        }
         if (isCmykJpeg(reader)) {
           return cmykToRgb(reader.readRaster(0, null), adobeInverted(reader));
         }
-        java.util.List<String> warnings = new java.util.ArrayList<>();
+        List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         BufferedImage image = reader.read(0);
-        for (String w : warnings) {
-          // PIL refuses a truncated file; the JDK's JPEG reader only warns and fills the rest with grey.
-          if (w.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
-            throw new InvalidInputException("image " + name + ": the file is truncated (" + w + ")");
-          }
-        }
+        checkTruncation(warnings, name);
         return toRgb(image, name);
       } finally {
         reader.dispose();
@@ -113,6 +118,126 @@ public final class ImageDecoder {
     } catch (IOException | RuntimeException e) {
       throw new InvalidInputException(
           "image " + name + ": cannot be decoded (truncated or corrupt?): " + e.getMessage(), e);
+    }
+  }
+
+  // libjpeg's YCbCr to RGB tables (jdcolor.c), 16-bit fixed point: the same integers PIL's decoder uses.
+  private static final int[] CR_R = new int[256];
+  private static final int[] CB_B = new int[256];
+  private static final int[] CR_G = new int[256];
+  private static final int[] CB_G = new int[256];
+
+  static {
+    for (int i = 0; i < 256; i++) {
+      int x = i - 128;
+      CR_R[i] = (int) ((91881L * x + 32768) >> 16);
+      CB_B[i] = (int) ((116130L * x + 32768) >> 16);
+      CR_G[i] = -46802 * x;
+      CB_G[i] = -22554 * x + 32768;
+    }
+  }
+
+  private static int clamp8(int v) {
+    return v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+
+  /**
+   * The fast path for ordinary JPEGs: the JDK's decoder gives the raw, upsampled YCbCr (or grey) samples without
+   * building a BufferedImage, and the colour conversion is done here with libjpeg's own integer tables. Returns null
+   * for JPEGs it does not handle (CMYK, YCCK, unusual layouts), which take the general path.
+   */
+  private RgbImage decodeJpegRaster(ImageInputStream in, String name) throws IOException {
+    ImageReader jdk = null;
+    in.seek(0);
+    for (Iterator<ImageReader> it = ImageIO.getImageReaders(in); it.hasNext(); ) {
+      ImageReader r = it.next();
+      if (r.getClass().getName().startsWith("com.sun.imageio.plugins.jpeg")) {
+        jdk = r;
+        break;
+      }
+    }
+    if (jdk == null) {
+      in.seek(0);
+      return null;
+    }
+    try {
+      in.seek(0);
+      jdk.setInput(in, true, false);
+      String colorSpace = jpegColorSpace(jdk);
+      Raster raster;
+      List<String> warnings = new ArrayList<>();
+      jdk.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+      if (!colorSpace.equals("YCbCr") && !colorSpace.equals("GRAY") && !colorSpace.equals("RGB")) {
+        in.seek(0);
+        return null;
+      }
+      raster = jdk.readRaster(0, null);
+      checkTruncation(warnings, name);
+      int bands = raster.getNumBands();
+      if (!(raster.getDataBuffer() instanceof DataBufferByte db)
+          || !(raster.getSampleModel() instanceof ComponentSampleModel sm)
+          || sm.getPixelStride() != bands || (bands != 1 && bands != 3)
+          || (colorSpace.equals("GRAY") != (bands == 1))) {
+        in.seek(0);
+        return null;
+      }
+      int w = raster.getWidth();
+      int h = raster.getHeight();
+      byte[] src = db.getData();
+      int[] offsets = sm.getBandOffsets();
+      int stride = sm.getScanlineStride();
+      int base = db.getOffset() - (raster.getSampleModelTranslateY() * stride + raster.getSampleModelTranslateX() * bands);
+      byte[] out = new byte[w * h * 3];
+      int o = 0;
+      for (int y = 0; y < h; y++) {
+        int p = base + y * stride;
+        if (bands == 1) {
+          for (int x = 0; x < w; x++, p++) {
+            byte g = src[p + offsets[0]];
+            out[o++] = g;
+            out[o++] = g;
+            out[o++] = g;
+          }
+        } else if (colorSpace.equals("RGB")) {
+          for (int x = 0; x < w; x++, p += 3) {
+            out[o++] = src[p + offsets[0]];
+            out[o++] = src[p + offsets[1]];
+            out[o++] = src[p + offsets[2]];
+          }
+        } else {
+          int o0 = offsets[0];
+          int o1 = offsets[1];
+          int o2 = offsets[2];
+          for (int x = 0; x < w; x++, p += 3) {
+            int luma = src[p + o0] & 0xff;
+            int cb = src[p + o1] & 0xff;
+            int cr = src[p + o2] & 0xff;
+            out[o++] = (byte) clamp8(luma + CR_R[cr]);
+            out[o++] = (byte) clamp8(luma + ((CB_G[cb] + CR_G[cr]) >> 16));
+            out[o++] = (byte) clamp8(luma + CB_B[cb]);
+          }
+        }
+      }
+      return new RgbImage(w, h, out);
+    } finally {
+      jdk.dispose();
+    }
+  }
+
+  /** The colour space the JDK's JPEG decoder infers (JFIF, Adobe transform, component ids), as libjpeg does. */
+  private static String jpegColorSpace(ImageReader jdk) throws IOException {
+    var meta = jdk.getImageMetadata(0);
+    var tree = (org.w3c.dom.Element) meta.getAsTree("javax_imageio_1.0");
+    var nodes = tree.getElementsByTagName("ColorSpaceType");
+    return nodes.getLength() == 0 ? "" : ((org.w3c.dom.Element) nodes.item(0)).getAttribute("name");
+  }
+
+  private static void checkTruncation(List<String> warnings, String name) {
+    for (String w : warnings) {
+      // PIL refuses a truncated file; the JDK's JPEG reader only warns and fills the rest with grey.
+      if (w.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
+        throw new InvalidInputException("image " + name + ": the file is truncated (" + w + ")");
+      }
     }
   }
 

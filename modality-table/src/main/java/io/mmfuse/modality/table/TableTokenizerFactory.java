@@ -19,8 +19,25 @@ public final class TableTokenizerFactory implements TokenizerFactory {
     return TableTokenizer.class;
   }
 
+  /** Loads the fitted state that the input's settings name. */
+  static TableTokenizer load(TokenizerContext context) {
+    String file = context.spec().getTable().getStateFile();
+    if (file.isEmpty()) {
+      throw new io.mmfuse.api.InvalidConfigurationException(
+          "input '" + context.spec().getName() + "': the table tokenizer is not fitted; train the model first,"
+              + " or set table.state_file to a fitted TableState");
+    }
+    java.nio.file.Path path = context.resolve(file);
+    try (java.io.InputStream in = java.nio.file.Files.newInputStream(path)) {
+      return new TableTokenizer(io.mmfuse.api.proto.TableState.parseFrom(in));
+    } catch (java.io.IOException e) {
+      throw new io.mmfuse.api.InvalidConfigurationException(
+          "input '" + context.spec().getName() + "': table state " + path + " cannot be read: " + e, e);
+    }
+  }
+
   @Override
   public ModalityTokenizer<?> create(TokenizerContext context) {
-    return new TableTokenizer(context);
+    return TableTokenizerFactory.load(context);
   }
 }

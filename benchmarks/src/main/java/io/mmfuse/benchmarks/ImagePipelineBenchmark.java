@@ -1,0 +1,137 @@
+package io.mmfuse.benchmarks;
+
+import ai.djl.modality.cv.Image;
+import ai.djl.modality.cv.ImageFactory;
+import ai.djl.modality.cv.transform.CenterCrop;
+import ai.djl.modality.cv.transform.Normalize;
+import ai.djl.modality.cv.transform.Resize;
+import ai.djl.modality.cv.transform.ToTensor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.mmfuse.modality.image.ImageConfig;
+import io.mmfuse.modality.image.ImageDecoder;
+import io.mmfuse.modality.image.ImageProcessor;
+import io.mmfuse.modality.image.Patches;
+import io.mmfuse.modality.image.ProcessedImage;
+import io.mmfuse.modality.image.Resampling;
+import io.mmfuse.modality.image.RgbImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Images per second through each preset's preprocessing, from encoded bytes in memory to patch vectors in a Java
+ * array, split into decode, resize (and crop) and normalize plus patchify; and the same pipeline with DJL's image
+ * transforms on its PyTorch engine ({@code djlPipeline}, {@code djlDecode}) as the peer.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 3)
+@Fork(1)
+@State(Scope.Benchmark)
+public class ImagePipelineBenchmark {
+  static final Path IMAGES = Path.of("modality-image/src/test/resources/fixtures/images");
+
+  @Param({"vit", "clip", "vilt"})
+  public String preset;
+
+  @Param({"china.jpg", "flower.jpg"})
+  public String image;
+
+  private byte[] encoded;
+  private ImageConfig config;
+  private ImageDecoder decoder;
+  private ImageProcessor processor;
+  private RgbImage decoded;
+  private RgbImage resized;
+  private int[] size;
+  private NDManager manager;
+  private ImageFactory factory;
+
+  @Setup
+  public void setUp() throws IOException {
+    encoded = Files.readAllBytes(IMAGES.resolve(image));
+    config = ImageConfig.preset(preset);
+    decoder = new ImageDecoder();
+    processor = new ImageProcessor(config);
+    decoded = decoder.decode(encoded, image);
+    resized = processor.resizeAndCrop(decoded);
+    size = config.resizedSize(decoded.height(), decoded.width());
+    manager = NDManager.newBaseManager("PyTorch");
+    factory = ImageFactory.getInstance();
+  }
+
+  @TearDown
+  public void tearDown() {
+    manager.close();
+  }
+
+  @Benchmark
+  public RgbImage mmfuseDecode() {
+    return decoder.decode(encoded, image);
+  }
+
+  @Benchmark
+  public RgbImage mmfuseResize() {
+    return processor.resizeAndCrop(decoded);
+  }
+
+  @Benchmark
+  public Patches mmfuseNormalizePatchify() {
+    return Patches.of(processor.normalize(resized), config.patchSize());
+  }
+
+  @Benchmark
+  public Patches mmfusePipeline() {
+    ProcessedImage p = processor.process(decoder.decode(encoded, image));
+    return Patches.of(p, config.patchSize());
+  }
+
+  @Benchmark
+  public Image djlDecode() throws IOException {
+    return factory.fromInputStream(new ByteArrayInputStream(encoded));
+  }
+
+  @Benchmark
+  public float[] djlPipeline() throws IOException {
+    Image img = factory.fromInputStream(new ByteArrayInputStream(encoded));
+    try (NDManager m = manager.newSubManager()) {
+      NDArray x = img.toNDArray(m, Image.Flag.COLOR);
+      Image.Interpolation interpolation =
+          config.filter() == Resampling.Filter.BICUBIC ? Image.Interpolation.BICUBIC : Image.Interpolation.BILINEAR;
+      x = new Resize(size[1], size[0], interpolation).transform(x);
+      if (config.cropHeight() > 0) {
+        x = new CenterCrop(config.cropWidth(), config.cropHeight()).transform(x);
+      }
+      x = new ToTensor().transform(x);
+      x = new Normalize(config.mean(), config.std()).transform(x);
+      long h = x.getShape().get(1);
+      long w = x.getShape().get(2);
+      int p = config.patchSize();
+      long rows = h / p;
+      long cols = w / p;
+      NDArray patches =
+          x.get(":, :" + rows * p + ", :" + cols * p)
+              .reshape(new Shape(3, rows, p, cols, p))
+              .transpose(1, 3, 0, 2, 4)
+              .reshape(new Shape(rows * cols, 3L * p * p));
+      return patches.toFloatArray();
+    }
+  }
+}
