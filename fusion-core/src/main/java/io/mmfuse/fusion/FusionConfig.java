@@ -1,0 +1,38 @@
+package io.mmfuse.fusion;
+
+import io.mmfuse.api.InvalidConfigurationException;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A whole fused model: its inputs, how they are fused, and the shared encoder.
+ *
+ * @param inputs the inputs, in the order their tokens are fused
+ * @param fusion the fusion strategy's name ({@code concat} or {@code add}, or a plugin's)
+ * @param globalCls whether a learned global CLS token starts the fused sequence
+ * @param modalityTypes whether a learned modality-type embedding (one per input) is added to its tokens
+ * @param encoder the shared Transformer
+ */
+public record FusionConfig(
+    List<InputConfig> inputs, String fusion, boolean globalCls, boolean modalityTypes, EncoderConfig encoder) {
+
+  public FusionConfig {
+    inputs = List.copyOf(inputs);
+    if (inputs.isEmpty()) {
+      throw new InvalidConfigurationException("a fused model needs at least one input");
+    }
+    Set<String> names = new HashSet<>();
+    for (InputConfig in : inputs) {
+      if (!names.add(in.name())) {
+        throw new InvalidConfigurationException("input name '" + in.name() + "' is used twice");
+      }
+    }
+  }
+
+  /** Returns the input of that name. */
+  public InputConfig input(String name) {
+    return inputs.stream().filter(i -> i.name().equals(name)).findFirst()
+        .orElseThrow(() -> new InvalidConfigurationException("the model has no input '" + name + "'"));
+  }
+}

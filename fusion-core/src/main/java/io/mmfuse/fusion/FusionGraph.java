@@ -1,0 +1,340 @@
+package io.mmfuse.fusion;
+
+import io.mmfuse.api.CheckpointException;
+import io.mmfuse.api.PositionLayout;
+import io.mmfuse.api.TokenKind;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.index.Indices;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Assign;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.linalg.MatMul;
+import org.tensorflow.op.math.Mean;
+import org.tensorflow.op.random.RandomUniform;
+import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Builds the TensorFlow graph of a fused model from a {@link FusionConfig}: per-input embeddings, fusion, the shared
+ * encoder, pooler. One builder for every architecture: Hugging Face checkpoints are imported by mapping their weight
+ * names and layouts onto this graph's variables ({@link HfCheckpoints}).
+ *
+ * <p>Feeds (graph names use '.' where these use '/'), per input {@code n}: discrete {@code n/ids} int32 [B,T] (and {@code n/scales} float [B,T] when scaled);
+ * continuous {@code n/features} float [B,T,F]; positions {@code n/positions} int32 [B,T] (sequence) or
+ * {@code n/pos_index} int32 [B,T,4] with {@code n/pos_weight} float [B,T,4] (grid: bilinear mix of four table rows);
+ * {@code n/segments} int32 [B,T] where the input has segments; {@code n/mask} float [B,T]. Dropout is active only
+ * when {@code training} is fed 1. Fetches: {@code last_hidden_state} [B,L,H], {@code pooler_output} [B,H].
+ *
+ * <p>Attention does no work a fused kernel would skip: one matmul for Q, K and V together, one transpose to
+ * [3,B,heads,L,d], Q scaled before the score matmul, the mask added once as a [B,1,1,L] bias shared by all layers.
+ */
+public final class FusionGraph {
+  /** Name of the fused sequence output. */
+  public static final String LAST_HIDDEN_STATE = "last_hidden_state";
+  /** Name of the pooled output. */
+  public static final String POOLER_OUTPUT = "pooler_output";
+  /** Name of the fused mask output. */
+  public static final String FUSED_MASK = "fused_mask";
+  /** Name of the training switch: a float fed 1 in training (dropout on), 0 by default. */
+  public static final String TRAINING = "training";
+
+  /** One learned tensor, its initial-value feed and the op that assigns it. */
+  public record Parameter(String name, long[] shape, Variable<TFloat32> variable, Placeholder<TFloat32> value,
+      Assign<TFloat32> assign, boolean decays) {
+    public long size() {
+      long n = 1;
+      for (long d : shape) {
+        n *= d;
+      }
+      return n;
+    }
+  }
+
+  private final FusionConfig config;
+  private final Ops tf;
+  private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+  private final Operand<TFloat32> training;
+  private Operand<TFloat32> lastHiddenState;
+  private Operand<TFloat32> pooled;
+  private Operand<TFloat32> fusedMask;
+  private final List<Operand<TFloat32>> attentionProbs = new ArrayList<>();
+  private long seed = 1;
+
+  private FusionGraph(FusionConfig config, Graph graph) {
+    this.config = config;
+    this.tf = Ops.create(graph);
+    this.training = tf.withName(TRAINING).placeholderWithDefault(tf.constant(0.0f), Shape.scalar());
+  }
+
+  /** Builds the model's graph into {@code graph}. */
+  public static FusionGraph build(FusionConfig config, Graph graph) {
+    FusionStrategy strategy = FusionStrategies.get(config.fusion());
+    strategy.validate(config);
+    FusionGraph g = new FusionGraph(config, graph);
+    g.buildModel(strategy);
+    return g;
+  }
+
+  public FusionConfig config() {
+    return config;
+  }
+
+  public Ops ops() {
+    return tf;
+  }
+
+  /** The learned tensors by name, in creation order. */
+  public Map<String, Parameter> parameters() {
+    return parameters;
+  }
+
+  public Operand<TFloat32> lastHiddenState() {
+    return lastHiddenState;
+  }
+
+  /** The pooled first token, or null when the encoder has no pooler. */
+  public Operand<TFloat32> pooled() {
+    return pooled;
+  }
+
+  public Operand<TFloat32> fusedMask() {
+    return fusedMask;
+  }
+
+  /** The attention probabilities [B, heads, L, L] of each layer. */
+  public List<Operand<TFloat32>> attentionProbs() {
+    return attentionProbs;
+  }
+
+  public Operand<TFloat32> training() {
+    return training;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+
+  private Variable<TFloat32> param(String name, boolean decays, long... shape) {
+    if (parameters.containsKey(name)) {
+      throw new IllegalStateException("parameter " + name + " is created twice");
+    }
+    String op = opName(name);
+    Variable<TFloat32> v = tf.withName(op).variable(Shape.of(shape), TFloat32.class);
+    Placeholder<TFloat32> p =
+        tf.withName(op + ".init_value").placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+    Assign<TFloat32> a = tf.withName(op + ".init").assign(v, p);
+    parameters.put(name, new Parameter(name, shape.clone(), v, p, a, decays));
+    return v;
+  }
+
+  /** TensorFlow op names allow no '/': parameter and feed paths use '.' in the graph. */
+  public static String opName(String path) {
+    return path.replace('/', '.');
+  }
+
+  private Placeholder<TFloat32> floatFeed(String name, long... shape) {
+    return tf.withName(opName(name)).placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+  }
+
+  private Placeholder<TInt32> intFeed(String name, long... shape) {
+    return tf.withName(opName(name)).placeholder(TInt32.class, Placeholder.shape(Shape.of(shape)));
+  }
+
+  private Operand<TFloat32> dropout(Operand<TFloat32> x, float rate) {
+    if (rate <= 0) {
+      return x;
+    }
+    // keep = 1 - rate * training; with training = 0, floor(1 + u) = 1 for u in [0, 1): the identity.
+    Operand<TFloat32> keep = tf.math.sub(tf.constant(1f), tf.math.mul(training, tf.constant(rate)));
+    Operand<TFloat32> u =
+        tf.random.randomUniform(tf.shape(x), TFloat32.class, RandomUniform.seed(7L), RandomUniform.seed2(seed++));
+    return tf.math.div(tf.math.mul(x, tf.math.floor(tf.math.add(keep, u))), keep);
+  }
+
+  private Operand<TFloat32> layerNorm(String name, Operand<TFloat32> x) {
+    int h = config.encoder().width();
+    Variable<TFloat32> gamma = param(name + "/gamma", false, h);
+    Variable<TFloat32> beta = param(name + "/beta", false, h);
+    Operand<TInt32> axis = tf.constant(-1);
+    Operand<TFloat32> mean = tf.math.mean(x, axis, Mean.keepDims(true));
+    Operand<TFloat32> centered = tf.math.sub(x, mean);
+    Operand<TFloat32> var = tf.math.mean(tf.math.square(centered), axis, Mean.keepDims(true));
+    Operand<TFloat32> inv = tf.math.rsqrt(tf.math.add(var, tf.constant(config.encoder().layerNormEps())));
+    return tf.math.add(tf.math.mul(tf.math.mul(centered, inv), gamma), beta);
+  }
+
+  /** x [N, in] times kernel [in, out] plus bias. */
+  private Operand<TFloat32> dense(String name, Operand<TFloat32> x, int in, int out) {
+    Variable<TFloat32> w = param(name + "/kernel", true, in, out);
+    Variable<TFloat32> b = param(name + "/bias", false, out);
+    return tf.math.add(tf.linalg.matMul(x, w), b);
+  }
+
+  private Operand<TFloat32> activation(Operand<TFloat32> x) {
+    switch (config.encoder().activation()) {
+      case RELU:
+        return tf.nn.relu(x);
+      case GELU_TANH: {
+        Operand<TFloat32> cube = tf.math.mul(tf.math.mul(x, x), x);
+        Operand<TFloat32> inner =
+            tf.math.mul(tf.constant((float) Math.sqrt(2 / Math.PI)),
+                tf.math.add(x, tf.math.mul(tf.constant(0.044715f), cube)));
+        return tf.math.mul(tf.math.mul(tf.constant(0.5f), x), tf.math.add(tf.constant(1f), tf.math.tanh(inner)));
+      }
+      default: {
+        Operand<TFloat32> erf = tf.math.erf(tf.math.mul(x, tf.constant((float) (1 / Math.sqrt(2)))));
+        return tf.math.mul(tf.math.mul(tf.constant(0.5f), x), tf.math.add(tf.constant(1f), erf));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+
+  private void buildModel(FusionStrategy strategy) {
+    int h = config.encoder().width();
+    List<FusionStrategy.Embedded> embedded = new ArrayList<>();
+    Variable<TFloat32> types =
+        config.modalityTypes() ? param("embed/modality_types", false, config.inputs().size(), h) : null;
+    for (int i = 0; i < config.inputs().size(); i++) {
+      InputConfig in = config.inputs().get(i);
+      FusionStrategy.Embedded e = embed(in);
+      if (types != null) {
+        Operand<TFloat32> type = tf.stridedSlice(types, Indices.at(i));
+        e = new FusionStrategy.Embedded(e.name(), tf.math.add(e.embeddings(), type), e.mask());
+      }
+      embedded.add(e);
+    }
+    Operand<TFloat32> globalCls = null;
+    if (config.globalCls()) {
+      Variable<TFloat32> cls = param("embed/global_cls", false, h);
+      Operand<TFloat32> first = embedded.get(0).mask();
+      // [B, 1, H]: the CLS vector broadcast over the batch.
+      Operand<TFloat32> zeros = tf.expandDims(tf.expandDims(tf.math.mul(
+          tf.slice(first, tf.constant(new int[] {0, 0}), tf.constant(new int[] {-1, 1})), tf.constant(0f)),
+          tf.constant(-1)), tf.constant(-1));
+      globalCls = tf.math.add(tf.reshape(zeros, tf.constant(new int[] {-1, 1, 1})), cls);
+    }
+    FusionStrategy.Fused fused = strategy.fuse(tf, embedded, globalCls);
+    fusedMask = tf.withName(FUSED_MASK).identity(fused.mask());
+    encode(fused.embeddings(), fused.mask());
+  }
+
+  private FusionStrategy.Embedded embed(InputConfig in) {
+    int h = config.encoder().width();
+    String p = "embed/" + in.name();
+    Placeholder<TFloat32> mask = floatFeed(in.name() + "/mask", -1, -1);
+    Operand<TFloat32> x;
+    if (in.kind() == TokenKind.DISCRETE) {
+      Placeholder<TInt32> ids = intFeed(in.name() + "/ids", -1, -1);
+      Variable<TFloat32> table = param(p + "/tokens", false, in.vocabularySize(), h);
+      x = tf.gather(table, ids, tf.constant(0));
+      if (in.scaled()) {
+        Placeholder<TFloat32> scales = floatFeed(in.name() + "/scales", -1, -1);
+        x = tf.math.mul(x, tf.expandDims(scales, tf.constant(-1)));
+      }
+    } else {
+      Placeholder<TFloat32> features = floatFeed(in.name() + "/features", -1, -1, in.featureWidth());
+      Operand<TFloat32> flat = tf.reshape(features, tf.constant(new int[] {-1, in.featureWidth()}));
+      Operand<TFloat32> projected = dense(p + "/projection", flat, in.featureWidth(), h);
+      x = tf.reshape(projected, tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {h})), tf.constant(0)));
+    }
+    if (in.maxPositions() > 0) {
+      Variable<TFloat32> table = param(p + "/positions", false, in.maxPositions(), h);
+      if (in.layout() == PositionLayout.GRID) {
+        Placeholder<TInt32> index = intFeed(in.name() + "/pos_index", -1, -1, 4);
+        Placeholder<TFloat32> weight = floatFeed(in.name() + "/pos_weight", -1, -1, 4);
+        Operand<TFloat32> rows = tf.gather(table, index, tf.constant(0));
+        Operand<TFloat32> mixed =
+            tf.reduceSum(tf.math.mul(rows, tf.expandDims(weight, tf.constant(-1))), tf.constant(2));
+        x = tf.math.add(x, mixed);
+      } else {
+        Placeholder<TInt32> positions = intFeed(in.name() + "/positions", -1, -1);
+        x = tf.math.add(x, tf.gather(table, positions, tf.constant(0)));
+      }
+    }
+    if (in.segments() > 0) {
+      Placeholder<TInt32> segments = intFeed(in.name() + "/segments", -1, -1);
+      Variable<TFloat32> table = param(p + "/segments", false, in.segments(), h);
+      x = tf.math.add(x, tf.gather(table, segments, tf.constant(0)));
+    }
+    Operand<TFloat32> m = mask;
+    if (in.cls()) {
+      Variable<TFloat32> cls = param(p + "/cls", false, h);
+      Variable<TFloat32> clsPosition = param(p + "/cls_position", false, h);
+      Operand<TFloat32> ones = tf.onesLike(tf.slice(mask, tf.constant(new int[] {0, 0}), tf.constant(new int[] {-1, 1})));
+      Operand<TFloat32> clsToken =
+          tf.math.mul(tf.expandDims(ones, tf.constant(-1)), tf.math.add(cls, clsPosition));
+      x = tf.concat(List.of(clsToken, x), tf.constant(1));
+      m = tf.concat(List.of(ones, mask), tf.constant(1));
+    }
+    if (in.embeddingNorm()) {
+      x = layerNorm(p + "/norm", x);
+    }
+    x = dropout(x, config.encoder().dropout());
+    return new FusionStrategy.Embedded(in.name(), x, m);
+  }
+
+  private void encode(Operand<TFloat32> x3, Operand<TFloat32> mask) {
+    EncoderConfig e = config.encoder();
+    int h = e.width();
+    int heads = e.heads();
+    int d = h / heads;
+    // [B, L] -> additive bias [B, 1, 1, L]: 0 for real tokens, the most negative float for padding (as HF does).
+    Operand<TFloat32> bias = tf.math.mul(tf.math.sub(tf.constant(1f), mask), tf.constant(-Float.MAX_VALUE));
+    bias = tf.expandDims(tf.expandDims(bias, tf.constant(1)), tf.constant(1));
+    Operand<TInt32> shape3 = tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {h})), tf.constant(0));
+    Operand<TInt32> shapeQkv =
+        tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {3, heads, d})), tf.constant(0));
+    Operand<TFloat32> x = tf.reshape(x3, tf.constant(new int[] {-1, h}));
+    Operand<TFloat32> scale = tf.constant((float) (1 / Math.sqrt(d)));
+    for (int l = 0; l < e.layers(); l++) {
+      String p = "encoder/layer_" + l;
+      Operand<TFloat32> attnIn = e.preNorm() ? layerNorm(p + "/norm1", x) : x;
+      Operand<TFloat32> qkv = tf.reshape(dense(p + "/attention/qkv", attnIn, h, 3 * h), shapeQkv);
+      Operand<TFloat32> split = tf.linalg.transpose(qkv, tf.constant(new int[] {2, 0, 3, 1, 4}));
+      Operand<TFloat32> q = tf.math.mul(tf.stridedSlice(split, Indices.at(0)), scale);
+      Operand<TFloat32> k = tf.stridedSlice(split, Indices.at(1));
+      Operand<TFloat32> v = tf.stridedSlice(split, Indices.at(2));
+      Operand<TFloat32> scores =
+          tf.math.add(tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)), bias);
+      Operand<TFloat32> probs = tf.nn.softmax(scores);
+      attentionProbs.add(probs);
+      probs = dropout(probs, e.attentionDropout());
+      Operand<TFloat32> context = tf.train.batchMatMul(probs, v, TFloat32.class);
+      Operand<TFloat32> merged =
+          tf.reshape(tf.linalg.transpose(context, tf.constant(new int[] {0, 2, 1, 3})), tf.constant(new int[] {-1, h}));
+      Operand<TFloat32> attnOut = dropout(dense(p + "/attention/output", merged, h, h), e.dropout());
+      x = e.preNorm() ? tf.math.add(x, attnOut) : layerNorm(p + "/norm1", tf.math.add(x, attnOut));
+      Operand<TFloat32> ffnIn = e.preNorm() ? layerNorm(p + "/norm2", x) : x;
+      Operand<TFloat32> hidden = activation(dense(p + "/ffn/in", ffnIn, h, e.ffnWidth()));
+      Operand<TFloat32> ffnOut = dropout(dense(p + "/ffn/out", hidden, e.ffnWidth(), h), e.dropout());
+      x = e.preNorm() ? tf.math.add(x, ffnOut) : layerNorm(p + "/norm2", tf.math.add(x, ffnOut));
+    }
+    if (e.finalNorm()) {
+      x = layerNorm("encoder/final_norm", x);
+    }
+    lastHiddenState = tf.withName(LAST_HIDDEN_STATE).reshape(x, shape3);
+    if (e.pooler()) {
+      Operand<TFloat32> first = tf.reshape(
+          tf.slice(lastHiddenState, tf.constant(new int[] {0, 0, 0}), tf.constant(new int[] {-1, 1, -1})),
+          tf.constant(new int[] {-1, h}));
+      pooled = tf.withName(POOLER_OUTPUT).math.tanh(dense("pooler", first, h, h));
+    }
+  }
+
+  /** Checks that a weight's shape is the parameter's, naming both when not. */
+  static void checkShape(Parameter p, long[] shape, String source) {
+    if (!Arrays.equals(p.shape(), shape)) {
+      throw new CheckpointException(
+          source + ": tensor " + p.name() + " has shape " + Arrays.toString(shape) + "; the model expects "
+              + Arrays.toString(p.shape()));
+    }
+  }
+}

@@ -1,0 +1,134 @@
+package io.mmfuse.fusion;
+
+import io.mmfuse.api.InvalidInputException;
+import java.util.ArrayList;
+import java.util.List;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * The arrays fed for one input of a batch of B examples padded to T tokens. Unused arrays are null.
+ *
+ * @param batch B
+ * @param length T
+ * @param ids discrete ids [B,T]
+ * @param scales per-token scales [B,T]
+ * @param features continuous features [B,T,F]
+ * @param featureWidth F
+ * @param positions 1-D positions [B,T]
+ * @param posIndex grid position rows [B,T,4]
+ * @param posWeight grid position weights [B,T,4]
+ * @param segments segment ids [B,T]
+ * @param mask 1 for a token, 0 for padding [B,T]
+ */
+public record InputFeed(
+    int batch,
+    int length,
+    int[] ids,
+    float[] scales,
+    float[] features,
+    int featureWidth,
+    int[] positions,
+    int[] posIndex,
+    float[] posWeight,
+    int[] segments,
+    float[] mask) {
+
+  /** Checks the feed against the input's configuration, naming the tensor that does not fit. */
+  void validate(InputConfig in) {
+    String n = in.name();
+    int bt = batch * length;
+    check(mask != null && mask.length == bt, n + "/mask", "[" + batch + "," + length + "] floats");
+    if (in.kind() == io.mmfuse.api.TokenKind.DISCRETE) {
+      check(ids != null && ids.length == bt, n + "/ids", "[" + batch + "," + length + "] ids");
+      for (int i = 0; i < ids.length; i++) {
+        if (ids[i] < 0 || ids[i] >= in.vocabularySize()) {
+          throw new InvalidInputException("tensor " + n + "/ids: id " + ids[i] + " at [" + i / length + ", "
+              + i % length + "] is outside the vocabulary of " + in.vocabularySize());
+        }
+      }
+      if (in.scaled()) {
+        check(scales != null && scales.length == bt, n + "/scales", "[" + batch + "," + length + "] floats");
+      }
+    } else {
+      check(features != null && featureWidth == in.featureWidth() && features.length == (long) bt * featureWidth,
+          n + "/features", "[" + batch + "," + length + "," + in.featureWidth() + "] floats");
+    }
+    if (in.maxPositions() > 0) {
+      if (in.layout() == io.mmfuse.api.PositionLayout.GRID) {
+        check(posIndex != null && posIndex.length == bt * 4 && posWeight != null && posWeight.length == bt * 4,
+            n + "/pos_index", "[" + batch + "," + length + ",4] grid positions");
+        for (int p : posIndex) {
+          if (p < 0 || p >= in.maxPositions()) {
+            throw new InvalidInputException("tensor " + n + "/pos_index: position " + p
+                + " is outside the position table of " + in.maxPositions());
+          }
+        }
+      } else {
+        check(positions != null && positions.length == bt, n + "/positions", "[" + batch + "," + length + "]");
+        int max = in.maxPositions() - (in.cls() ? 0 : 0);
+        for (int p : positions) {
+          if (p < 0 || p >= max) {
+            throw new InvalidInputException("tensor " + n + "/positions: position " + p + " is beyond the "
+                + max + " positions the model has (sequence longer than its position table?)");
+          }
+        }
+      }
+    }
+    if (in.segments() > 0) {
+      check(segments != null && segments.length == bt, n + "/segments", "[" + batch + "," + length + "]");
+      for (int s : segments) {
+        if (s < 0 || s >= in.segments()) {
+          throw new InvalidInputException("tensor " + n + "/segments: segment " + s + " is outside 0.."
+              + (in.segments() - 1));
+        }
+      }
+    }
+  }
+
+  private static void check(boolean ok, String tensor, String expected) {
+    if (!ok) {
+      throw new InvalidInputException("tensor " + tensor + ": expected " + expected + ", found another shape");
+    }
+  }
+
+  /** Creates the feed tensors (name, tensor); the caller closes them. */
+  List<Object[]> tensors(InputConfig in) {
+    List<Object[]> out = new ArrayList<>();
+    String n = in.name() ;
+    Shape bt = Shape.of(batch, length);
+    try {
+      out.add(new Object[] {n + ".mask", TFloat32.tensorOf(bt, DataBuffers.of(mask, true, false))});
+      if (in.kind() == io.mmfuse.api.TokenKind.DISCRETE) {
+        out.add(new Object[] {n + ".ids", TInt32.tensorOf(bt, DataBuffers.of(ids, true, false))});
+        if (in.scaled()) {
+          out.add(new Object[] {n + ".scales", TFloat32.tensorOf(bt, DataBuffers.of(scales, true, false))});
+        }
+      } else {
+        out.add(new Object[] {n + ".features",
+            TFloat32.tensorOf(Shape.of(batch, length, featureWidth), DataBuffers.of(features, true, false))});
+      }
+      if (in.maxPositions() > 0) {
+        if (in.layout() == io.mmfuse.api.PositionLayout.GRID) {
+          Shape s4 = Shape.of(batch, length, 4);
+          out.add(new Object[] {n + ".pos_index", TInt32.tensorOf(s4, DataBuffers.of(posIndex, true, false))});
+          out.add(new Object[] {n + ".pos_weight", TFloat32.tensorOf(s4, DataBuffers.of(posWeight, true, false))});
+        } else {
+          out.add(new Object[] {n + ".positions", TInt32.tensorOf(bt, DataBuffers.of(positions, true, false))});
+        }
+      }
+      if (in.segments() > 0) {
+        out.add(new Object[] {n + ".segments", TInt32.tensorOf(bt, DataBuffers.of(segments, true, false))});
+      }
+      return out;
+    } catch (RuntimeException e) {
+      for (Object[] t : out) {
+        ((Tensor) t[1]).close();
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,100 @@
+package io.mmfuse.fusion;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.safetensors.SafeTensors;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Outputs of imported checkpoints against what transformers 5.17.0 returned for the same inputs. */
+class HfParityTest {
+  static Path checkpoint(String name) {
+    try {
+      return Path.of(HfParityTest.class.getResource("/fixtures/hf/" + name + "/config.json").toURI()).getParent();
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static double maxDiff(float[] a, float[] b, int from, int to) {
+    double max = 0;
+    for (int i = from; i < to; i++) {
+      max = Math.max(max, Math.abs(a[i] - b[i]));
+    }
+    return max;
+  }
+
+  private static FusedModel.Output run(String name, SafeTensors ref) {
+    HfCheckpoints.Imported imported = HfCheckpoints.read(checkpoint(name));
+    try (FusedModel model = FusedModel.create(imported.config(), null)) {
+      model.load(imported.weights(), name);
+      Map<String, InputFeed> feeds = HfFeeds.fromSafetensors(imported, ref);
+      return model.forward(feeds);
+    }
+  }
+
+  @Test
+  void bertOutputsMatchTransformers() {
+    SafeTensors ref = SafeTensors.open(checkpoint("bert-tiny").resolve("reference.safetensors"));
+    FusedModel.Output out = run("bert-tiny", ref);
+    float[] expected = ref.floats("last_hidden_state");
+    assertEquals(expected.length, out.lastHiddenState().length);
+    double d = maxDiff(expected, out.lastHiddenState(), 0, expected.length);
+    assertTrue(d <= 1e-4, "last_hidden_state max abs difference " + d);
+    double p = maxDiff(ref.floats("pooler_output"), out.pooled(), 0, out.pooled().length);
+    assertTrue(p <= 1e-4, "pooler_output max abs difference " + p);
+  }
+
+  @Test
+  void vitOutputsMatchTransformers() {
+    SafeTensors ref = SafeTensors.open(checkpoint("vit-tiny").resolve("reference.safetensors"));
+    FusedModel.Output out = run("vit-tiny", ref);
+    float[] expected = ref.floats("last_hidden_state");
+    assertArrayEquals(new int[] {2, 197, 64}, new int[] {out.batch(), out.length(), out.width()});
+    double d = maxDiff(expected, out.lastHiddenState(), 0, expected.length);
+    assertTrue(d <= 1e-4, "last_hidden_state max abs difference " + d);
+  }
+
+  @Test
+  void viltOutputsMatchTransformersWithPatchesComparedAsASet() {
+    SafeTensors ref = SafeTensors.open(checkpoint("vilt-tiny").resolve("reference.safetensors"));
+    FusedModel.Output out = run("vilt-tiny", ref);
+    float[] expected = ref.floats("last_hidden_state");
+    float[] actual = out.lastHiddenState();
+    int l = 66;
+    int h = 64;
+    assertArrayEquals(new int[] {2, l, h}, new int[] {out.batch(), out.length(), out.width()});
+    for (int b = 0; b < 2; b++) {
+      // Text tokens and the image CLS: in order.
+      double d = maxDiff(expected, actual, b * l * h, (b * l + 17) * h);
+      assertTrue(d <= 1e-4, "text and image CLS, example " + b + ": " + d);
+      // Patches: each reference row must match one of ours, one to one.
+      boolean[] used = new boolean[l];
+      for (int r = 17; r < l; r++) {
+        int match = -1;
+        double best = Double.MAX_VALUE;
+        for (int c = 17; c < l; c++) {
+          if (used[c]) {
+            continue;
+          }
+          double m = 0;
+          for (int k = 0; k < h; k++) {
+            m = Math.max(m, Math.abs(expected[(b * l + r) * h + k] - actual[(b * l + c) * h + k]));
+          }
+          if (m < best) {
+            best = m;
+            match = c;
+          }
+        }
+        assertTrue(best <= 1e-4, "patch row " + r + " of example " + b + " has no match within 1e-4: " + best);
+        used[match] = true;
+      }
+    }
+    double p = maxDiff(ref.floats("pooler_output"), out.pooled(), 0, out.pooled().length);
+    assertTrue(p <= 1e-4, "pooler_output " + p);
+  }
+}
