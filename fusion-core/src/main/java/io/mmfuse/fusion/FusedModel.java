@@ -106,9 +106,12 @@ public final class FusedModel implements AutoCloseable {
   /** Reads every parameter's current value. */
   public Map<String, Weight> weights() {
     Map<String, Weight> out = new java.util.LinkedHashMap<>();
-    for (FusionGraph.Parameter p : model.parameters().values()) {
-      try (Result r = session.runner().fetch(p.variable()).run()) {
-        TFloat32 t = (TFloat32) r.get(0);
+    Session.Runner runner = session.runner();
+    model.parameters().values().forEach(p -> runner.fetch(p.read()));
+    try (Result r = runner.run()) {
+      int i = 0;
+      for (FusionGraph.Parameter p : model.parameters().values()) {
+        TFloat32 t = (TFloat32) r.get(i++);
         float[] data = new float[Math.toIntExact(p.size())];
         t.copyTo(DataBuffers.of(data, false, false));
         out.put(p.name(), new Weight(p.shape(), data));
@@ -134,6 +137,16 @@ public final class FusedModel implements AutoCloseable {
             + batch);
       }
       batch = f.batch();
+    }
+    if (model.config().fusion().equals("add")) {
+      int length = feeds.get(model.config().inputs().get(0).name()).length();
+      for (InputConfig in : model.config().inputs()) {
+        if (feeds.get(in.name()).length() != length) {
+          throw new InvalidInputException("fusion 'add' sums inputs token by token, but '" + in.name() + "' has "
+              + feeds.get(in.name()).length() + " tokens and '" + model.config().inputs().get(0).name() + "' "
+              + length);
+        }
+      }
     }
     List<Tensor> tensors = new ArrayList<>();
     try {

@@ -49,7 +49,7 @@ public final class FusionGraph {
 
   /** One learned tensor, its initial-value feed and the op that assigns it. */
   public record Parameter(String name, long[] shape, Variable<TFloat32> variable, Placeholder<TFloat32> value,
-      Assign<TFloat32> assign, boolean decays) {
+      Assign<TFloat32> assign, Operand<TFloat32> read, boolean decays) {
     public long size() {
       long n = 1;
       for (long d : shape) {
@@ -130,7 +130,9 @@ public final class FusionGraph {
     Placeholder<TFloat32> p =
         tf.withName(op + ".init_value").placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
     Assign<TFloat32> a = tf.withName(op + ".init").assign(v, p);
-    parameters.put(name, new Parameter(name, shape.clone(), v, p, a, decays));
+    // Fetching a variable itself returns a reference tensor, which TF Java 1.1.0 does not free: read a copy.
+    Operand<TFloat32> read = tf.withName(op + ".read").identity(v);
+    parameters.put(name, new Parameter(name, shape.clone(), v, p, a, read, decays));
     return v;
   }
 

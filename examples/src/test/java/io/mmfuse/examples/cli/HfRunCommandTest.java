@@ -1,0 +1,84 @@
+package io.mmfuse.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.safetensors.SafeTensors;
+import io.mmfuse.api.safetensors.SafeTensorsWriter;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class HfRunCommandTest {
+  static final Path HF = Path.of("../fusion-core/src/test/resources/fixtures/hf");
+
+  @Test
+  void runsBertAndWritesHiddenStateAndPoolerMatchingTransformers(@TempDir Path dir) {
+    Path out = dir.resolve("out.safetensors");
+    Path ref = HF.resolve("bert-tiny/reference.safetensors");
+    List<String> err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("bert-tiny").toString(),
+        "--inputs", ref.toString(), "--output", out.toString());
+    assertEquals("0", err.get(1), err.get(0));
+    SafeTensors st = SafeTensors.open(out);
+    SafeTensors expected = SafeTensors.open(ref);
+    assertArrayEquals(expected.floats("last_hidden_state"), st.floats("last_hidden_state"), 1e-4f);
+    assertArrayEquals(expected.floats("pooler_output"), st.floats("pooler_output"), 1e-4f);
+  }
+
+  @Test
+  void vitHasNoPoolerOutput(@TempDir Path dir) {
+    Path out = dir.resolve("out.safetensors");
+    List<String> err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("vit-tiny").toString(),
+        "--inputs", HF.resolve("vit-tiny/reference.safetensors").toString(), "--output", out.toString());
+    assertEquals("0", err.get(1), err.get(0));
+    SafeTensors st = SafeTensors.open(out);
+    assertArrayEquals(new long[] {2, 197, 64}, st.info("last_hidden_state").shape());
+    assertTrue(st.find("pooler_output").isEmpty());
+  }
+
+  @Test
+  void missingInputsAndBadIdsAreNamedAndNothingIsWritten(@TempDir Path dir) {
+    Path out = dir.resolve("out.safetensors");
+    Path noIds = dir.resolve("in.safetensors");
+    new SafeTensorsWriter().addLongs("attention_mask", new long[] {1, 1}, 1, 2).write(noIds);
+    List<String> err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("bert-tiny").toString(),
+        "--inputs", noIds.toString(), "--output", out.toString());
+    assertEquals("2", err.get(1));
+    assertTrue(err.get(0).contains("tensor input_ids is missing"), err.get(0));
+
+    Path badIds = dir.resolve("bad.safetensors");
+    new SafeTensorsWriter().addLongs("input_ids", new long[] {101, 5000}, 1, 2).write(badIds);
+    err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("bert-tiny").toString(),
+        "--inputs", badIds.toString(), "--output", out.toString());
+    assertEquals("2", err.get(1));
+    assertTrue(err.get(0).contains("tensor text/ids: id 5000 at [0, 1] is outside the vocabulary of 1000"),
+        err.get(0));
+
+    Path tooLong = dir.resolve("long.safetensors");
+    new SafeTensorsWriter().addLongs("input_ids", new long[200], 1, 200).write(tooLong);
+    err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("bert-tiny").toString(),
+        "--inputs", tooLong.toString(), "--output", out.toString());
+    assertEquals("2", err.get(1));
+    assertTrue(err.get(0).contains("position 128 is beyond the 128 positions"), err.get(0));
+
+    Path floatIds = dir.resolve("float.safetensors");
+    new SafeTensorsWriter().addFloats("input_ids", new float[] {1, 2}, 1, 2).write(floatIds);
+    err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("bert-tiny").toString(),
+        "--inputs", floatIds.toString(), "--output", out.toString());
+    assertEquals("2", err.get(1));
+    assertTrue(err.get(0).contains("tensor input_ids: dtype F32 is not an integer type"), err.get(0));
+    assertFalse(out.toFile().exists());
+  }
+
+  @Test
+  void aGpuIsRefusedUntilTheRuntimeExists(@TempDir Path dir) {
+    List<String> err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("bert-tiny").toString(),
+        "--inputs", HF.resolve("bert-tiny/reference.safetensors").toString(), "--output",
+        dir.resolve("o").toString(), "--device", "gpu");
+    assertEquals("2", err.get(1));
+    assertTrue(err.get(0).contains("--device gpu is not available"), err.get(0));
+  }
+}
