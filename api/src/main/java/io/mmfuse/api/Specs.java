@@ -85,6 +85,19 @@ public final class Specs {
     return problems;
   }
 
+  /** Validates a spec that may leave out its inputs (data sets infer them) and its backbone (defaults apply). */
+  public static ModelSpec validateLenient(ModelSpec spec) {
+    List<String> problems = problems(spec);
+    if (spec.getInputsCount() == 0) {
+      problems.removeIf(p -> p.startsWith("the spec has no inputs"));
+    }
+    if (!problems.isEmpty()) {
+      throw new InvalidConfigurationException(
+          "spec has " + problems.size() + " problem(s):\n  " + String.join("\n  ", problems));
+    }
+    return spec;
+  }
+
   /** Fails with every problem of the spec at once, or returns it unchanged. */
   public static ModelSpec validate(ModelSpec spec, String source) {
     List<String> problems = problems(spec);

@@ -15,4 +15,21 @@ public interface TokenizerFactory {
 
   /** Builds a tokenizer for one input. */
   ModalityTokenizer<?> create(TokenizerContext context);
+
+  /**
+   * Builds a tokenizer fitted on training inputs (one per example; null for a missing one), writing any fitted state
+   * into {@code stateDirectory} and returning the input's spec as it must be saved with the model (naming that
+   * state). Tokenizers without fitted state ignore the inputs: the default creates the tokenizer as it is.
+   */
+  default Fitted fit(TokenizerContext context, java.util.List<?> trainingInputs, java.nio.file.Path stateDirectory) {
+    return new Fitted(create(context), context.spec());
+  }
+
+  /**
+   * A fitted tokenizer and the spec to save with the model.
+   *
+   * @param tokenizer the tokenizer, ready to use
+   * @param spec the input's spec, naming any state file written into the state directory
+   */
+  record Fitted(ModalityTokenizer<?> tokenizer, io.mmfuse.api.proto.InputSpec spec) {}
 }

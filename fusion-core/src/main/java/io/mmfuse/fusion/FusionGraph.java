@@ -62,6 +62,7 @@ public final class FusionGraph {
   private final FusionConfig config;
   private final Ops tf;
   private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+  private final Map<String, Parameter> slots = new LinkedHashMap<>();
   private final Operand<TFloat32> training;
   private Operand<TFloat32> lastHiddenState;
   private Operand<TFloat32> pooled;
@@ -117,6 +118,24 @@ public final class FusionGraph {
 
   public Operand<TFloat32> training() {
     return training;
+  }
+
+  /** Optimizer state variables (not parameters: never loaded, decayed or exported as weights). */
+  public Map<String, Parameter> slots() {
+    return slots;
+  }
+
+  /** Creates an optimizer-state variable (zeroed by the optimizer's reset op). */
+  public Variable<TFloat32> slot(String name, long[] shape) {
+    String op = opName(name);
+    Variable<TFloat32> v = tf.withName(op).variable(Shape.of(shape), TFloat32.class);
+    slots.put(name, new Parameter(name, shape.clone(), v, null, null, v, false));
+    return v;
+  }
+
+  /** Adds the task head: a dense layer from the pooled features to {@code outputs} logits. */
+  public Operand<TFloat32> head(Operand<TFloat32> features, int outputs) {
+    return dense("head", features, config.encoder().width(), outputs);
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -260,6 +279,13 @@ public final class FusionGraph {
         Placeholder<TInt32> positions = intFeed(in.name() + "/positions", -1, -1);
         x = tf.math.add(x, tf.gather(table, positions, tf.constant(0)));
       }
+    }
+    if (in.missingToken()) {
+      // 1 at the slot of a missing input's one token: that slot holds the learned [MISSING] vector instead.
+      Placeholder<TFloat32> missing = floatFeed(in.name() + "/missing", -1, -1);
+      Variable<TFloat32> vector = param(p + "/missing", false, h);
+      Operand<TFloat32> ind = tf.expandDims(missing, tf.constant(-1));
+      x = tf.math.add(tf.math.mul(x, tf.math.sub(tf.constant(1f), ind)), tf.math.mul(ind, vector));
     }
     if (in.segments() > 0) {
       Placeholder<TInt32> segments = intFeed(in.name() + "/segments", -1, -1);

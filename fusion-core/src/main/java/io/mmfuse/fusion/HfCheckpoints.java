@@ -185,7 +185,7 @@ public final class HfCheckpoints {
       put("embed/" + TEXT + "/segments", take(prefix + "token_type_embeddings.weight", types, h), types, h);
       norm(prefix + "LayerNorm", "embed/" + TEXT + "/norm", h);
       return new InputConfig(TEXT, TokenKind.DISCRETE, vocab, 0, false, PositionLayout.SEQUENCE, positions, 0, 0,
-          types, false, true);
+          types, false, true, false);
     }
 
     private InputConfig image(String prefix, int h, int patch) {
@@ -203,7 +203,7 @@ public final class HfCheckpoints {
       put("embed/" + IMAGE + "/cls_position", Arrays.copyOfRange(pos, 0, h), h);
       put("embed/" + IMAGE + "/positions", Arrays.copyOfRange(pos, h, pos.length), (long) grid * grid, h);
       return new InputConfig(IMAGE, TokenKind.CONTINUOUS, 0, width, false, PositionLayout.GRID, grid * grid, grid,
-          grid, 0, true, false);
+          grid, 0, true, false, false);
     }
 
     private boolean pooler(int h) {

@@ -20,6 +20,7 @@ import io.mmfuse.api.TokenSpace;
  * @param segments number of segment ids (0: none)
  * @param cls whether the input has its own learned CLS token in front (ViT's image CLS), with its own position
  * @param embeddingNorm whether a LayerNorm follows the embedding sum (BERT)
+ * @param missingToken whether a missing input becomes one learned [MISSING] token (fed through {@code n/missing})
  */
 public record InputConfig(
     String name,
@@ -33,7 +34,8 @@ public record InputConfig(
     int gridColumns,
     int segments,
     boolean cls,
-    boolean embeddingNorm) {
+    boolean embeddingNorm,
+    boolean missingToken) {
 
   public InputConfig {
     if (name == null || !name.matches("[A-Za-z][A-Za-z0-9_]*")) {
@@ -57,12 +59,18 @@ public record InputConfig(
   public static InputConfig of(String name, TokenSpace space, boolean cls) {
     return new InputConfig(
         name, space.kind(), space.vocabularySize(), space.featureWidth(), space.scaled(), space.layout(),
-        space.maxLength(), space.gridRows(), space.gridColumns(), space.segmentCount(), cls, false);
+        space.maxLength(), space.gridRows(), space.gridColumns(), space.segmentCount(), cls, false, false);
   }
 
   /** Returns a copy with (or without) a LayerNorm after the embedding. */
   public InputConfig withEmbeddingNorm(boolean norm) {
     return new InputConfig(name, kind, vocabularySize, featureWidth, scaled, layout, maxPositions, gridRows,
-        gridColumns, segments, cls, norm);
+        gridColumns, segments, cls, norm, missingToken);
+  }
+
+  /** Returns a copy where a missing input becomes one learned [MISSING] token. */
+  public InputConfig withMissingToken(boolean missing) {
+    return new InputConfig(name, kind, vocabularySize, featureWidth, scaled, layout, maxPositions, gridRows,
+        gridColumns, segments, cls, embeddingNorm, missing);
   }
 }

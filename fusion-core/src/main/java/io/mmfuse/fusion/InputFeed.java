@@ -23,6 +23,7 @@ import org.tensorflow.types.TInt32;
  * @param posWeight grid position weights [B,T,4]
  * @param segments segment ids [B,T]
  * @param mask 1 for a token, 0 for padding [B,T]
+ * @param missing 1 at the one token of a missing input (inputs with a [MISSING] token) [B,T], else null
  */
 public record InputFeed(
     int batch,
@@ -35,10 +36,17 @@ public record InputFeed(
     int[] posIndex,
     float[] posWeight,
     int[] segments,
-    float[] mask) {
+    float[] mask,
+    float[] missing) {
+
+  /** A feed without [MISSING] tokens. */
+  public InputFeed(int batch, int length, int[] ids, float[] scales, float[] features, int featureWidth,
+      int[] positions, int[] posIndex, float[] posWeight, int[] segments, float[] mask) {
+    this(batch, length, ids, scales, features, featureWidth, positions, posIndex, posWeight, segments, mask, null);
+  }
 
   /** Checks the feed against the input's configuration, naming the tensor that does not fit. */
-  void validate(InputConfig in) {
+  public void validate(InputConfig in) {
     String n = in.name();
     int bt = batch * length;
     check(mask != null && mask.length == bt, n + "/mask", "[" + batch + "," + length + "] floats");
@@ -96,7 +104,7 @@ public record InputFeed(
   }
 
   /** Creates the feed tensors (name, tensor); the caller closes them. */
-  List<Object[]> tensors(InputConfig in) {
+  public List<Object[]> tensors(InputConfig in) {
     List<Object[]> out = new ArrayList<>();
     String n = in.name() ;
     Shape bt = Shape.of(batch, length);
@@ -119,6 +127,10 @@ public record InputFeed(
         } else {
           out.add(new Object[] {n + ".positions", TInt32.tensorOf(bt, DataBuffers.of(positions, true, false))});
         }
+      }
+      if (in.missingToken()) {
+        float[] m = missing == null ? new float[batch * length] : missing;
+        out.add(new Object[] {n + ".missing", TFloat32.tensorOf(bt, DataBuffers.of(m, true, false))});
       }
       if (in.segments() > 0) {
         out.add(new Object[] {n + ".segments", TInt32.tensorOf(bt, DataBuffers.of(segments, true, false))});

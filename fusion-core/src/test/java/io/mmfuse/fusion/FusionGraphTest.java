@@ -67,9 +67,9 @@ class FusionGraphTest {
   @Test
   void addFusionSumsAlignedInputsAndRefusesMismatchedOnes() {
     InputConfig first =
-        new InputConfig("a", TokenKind.DISCRETE, 10, 0, false, PositionLayout.SEQUENCE, 8, 0, 0, 0, false, false);
+        new InputConfig("a", TokenKind.DISCRETE, 10, 0, false, PositionLayout.SEQUENCE, 8, 0, 0, 0, false, false, false);
     InputConfig second =
-        new InputConfig("b", TokenKind.CONTINUOUS, 0, 3, false, PositionLayout.SEQUENCE, 8, 0, 0, 0, false, false);
+        new InputConfig("b", TokenKind.CONTINUOUS, 0, 3, false, PositionLayout.SEQUENCE, 8, 0, 0, 0, false, false, false);
     EncoderConfig e = new EncoderConfig(8, 1, 2, 16, true, EncoderConfig.Activation.GELU, 1e-6f, 0, 0, true, false);
     FusionConfig config = new FusionConfig(List.of(first, second), "add", false, true, e);
     try (FusedModel model = FusedModel.create(config, null)) {
@@ -86,7 +86,7 @@ class FusionGraphTest {
       assertTrue(ex.getMessage().contains("fusion 'add'"), ex.getMessage());
     }
     InputConfig longer =
-        new InputConfig("c", TokenKind.DISCRETE, 10, 0, false, PositionLayout.SEQUENCE, 9, 0, 0, 0, false, false);
+        new InputConfig("c", TokenKind.DISCRETE, 10, 0, false, PositionLayout.SEQUENCE, 9, 0, 0, 0, false, false, false);
     InvalidConfigurationException ex = assertThrows(InvalidConfigurationException.class,
         () -> FusedModel.create(new FusionConfig(List.of(first, longer), "add", false, false, e), null));
     assertTrue(ex.getMessage().contains("fusion 'add' needs inputs of one length and layout"), ex.getMessage());

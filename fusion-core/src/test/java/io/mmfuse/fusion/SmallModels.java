@@ -12,11 +12,11 @@ final class SmallModels {
   private SmallModels() {}
 
   static final InputConfig TEXT =
-      new InputConfig("words", TokenKind.DISCRETE, 50, 0, false, PositionLayout.SEQUENCE, 16, 0, 0, 2, false, true);
+      new InputConfig("words", TokenKind.DISCRETE, 50, 0, false, PositionLayout.SEQUENCE, 16, 0, 0, 2, false, true, false);
   static final InputConfig TABLE =
-      new InputConfig("cells", TokenKind.DISCRETE, 12, 0, true, PositionLayout.SEQUENCE, 4, 0, 0, 0, false, false);
+      new InputConfig("cells", TokenKind.DISCRETE, 12, 0, true, PositionLayout.SEQUENCE, 4, 0, 0, 0, false, false, false);
   static final InputConfig IMAGE =
-      new InputConfig("pixels", TokenKind.CONTINUOUS, 0, 12, false, PositionLayout.GRID, 9, 3, 3, 0, true, false);
+      new InputConfig("pixels", TokenKind.CONTINUOUS, 0, 12, false, PositionLayout.GRID, 9, 3, 3, 0, true, false, false);
 
   static FusionConfig all(EncoderConfig.Activation activation, boolean preNorm, float dropout) {
     EncoderConfig e = new EncoderConfig(16, 2, 4, 32, preNorm, activation, 1e-6f, dropout, dropout, preNorm, true);

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "mmfuse 0.1.0",
     description = "Multimodal Transformers on the JVM.",
-    subcommands = {ModalitiesCommand.class, TokenizeCommand.class, HfRunCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {ModalitiesCommand.class, TokenizeCommand.class, HfRunCommand.class, TrainCommand.class,
+      EvalCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

@@ -36,6 +36,44 @@ public final class TableTokenizerFactory implements TokenizerFactory {
     }
   }
 
+  /**
+   * Fits the table tokenizer on training rows (maps of column to cell text; null rows are skipped), writes its
+   * {@code TableState} as {@code <input>.table-state.pb} and returns the spec naming it.
+   */
+  @Override
+  public Fitted fit(TokenizerContext context, java.util.List<?> rows, java.nio.file.Path stateDirectory) {
+    io.mmfuse.api.proto.InputSpec spec = context.spec();
+    java.util.LinkedHashSet<String> columns = new java.util.LinkedHashSet<>();
+    java.util.List<java.util.Map<?, ?>> maps = new java.util.ArrayList<>();
+    for (Object row : rows) {
+      if (row instanceof java.util.Map<?, ?> m) {
+        maps.add(m);
+        m.keySet().forEach(k -> columns.add(k.toString()));
+      } else if (row != null) {
+        throw new io.mmfuse.api.InvalidInputException(
+            "input '" + spec.getName() + "': table rows must be maps of column to value, found "
+                + row.getClass().getName());
+      }
+    }
+    java.util.List<String> header = new java.util.ArrayList<>(columns);
+    java.util.List<String[]> cells = new java.util.ArrayList<>();
+    for (java.util.Map<?, ?> m : maps) {
+      String[] r = new String[header.size()];
+      for (int i = 0; i < r.length; i++) {
+        Object v = m.get(header.get(i));
+        r[i] = v == null ? "" : v.toString();
+      }
+      cells.add(r);
+    }
+    TableTokenizer t = TableTokenizer.fit(new TableData("training rows of '" + spec.getName() + "'", header, cells, 1),
+        null, spec.getTable());
+    String file = spec.getName() + ".table-state.pb";
+    io.mmfuse.api.internal.AtomicFiles.write(stateDirectory.resolve(file), t.state().toByteArray());
+    io.mmfuse.api.proto.InputSpec saved = spec.toBuilder()
+        .setTable(spec.getTable().toBuilder().setStateFile(file)).build();
+    return new Fitted(t, saved);
+  }
+
   @Override
   public ModalityTokenizer<?> create(TokenizerContext context) {
     return TableTokenizerFactory.load(context);

@@ -1,0 +1,57 @@
+package io.mmfuse.examples.cli;
+
+import io.mmfuse.api.Specs;
+import io.mmfuse.api.plugin.Plugins;
+import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.fusion.train.Dataset;
+import io.mmfuse.fusion.train.Trainer;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mmfuse train}: trains a fused model on a CSV or JSONL file and writes a model bundle. */
+@Command(name = "train", description = "Train a fused model on a CSV or JSONL file; write a model bundle.")
+final class TrainCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--data", required = true, paramLabel = "FILE", description = "CSV (with a header) or JSONL.")
+  Path data;
+
+  @Option(names = "--label", required = true, paramLabel = "COLUMN", description = "The label column.")
+  String label;
+
+  @Option(names = "--spec", paramLabel = "FILE", description = "A model spec in protobuf text format.")
+  Path specFile;
+
+  @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the bundle goes.")
+  Path out;
+
+  @Option(names = "--epochs", paramLabel = "N", description = "Epochs at most (default 30; early stopping).")
+  int epochs = 30;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Examples per step (default 32).")
+  int batchSize = 32;
+
+  @Option(names = "--lr", paramLabel = "RATE", description = "Peak learning rate (default 1e-3).")
+  float lr = 1e-3f;
+
+  @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 42).")
+  long seed = 42;
+
+  @Override
+  public Integer call() {
+    ModelSpec s = specFile == null ? ModelSpec.getDefaultInstance() : Specs.validateLenient(Specs.read(specFile));
+    Path specDir = specFile == null ? data.toAbsolutePath().getParent() : specFile.toAbsolutePath().getParent();
+    Dataset d = Dataset.read(data, label, s);
+    Trainer.Options o = new Trainer.Options(epochs, batchSize, lr, 0.1f, false, 0.01f, 1.0f, seed, 0.25, 6, 0f);
+    PrintStream log = System.err;
+    Trainer.Result r = Trainer.train(s, d, label, o, specDir, out, Plugins.load(Main.class.getClassLoader()), log);
+    log.printf(java.util.Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),
+        r.bestEpoch(), r.epochsRun(), out);
+    spec.commandLine().getOut().println(Json.metrics(r.validation()));
+    spec.commandLine().getOut().flush();
+    return 0;
+  }
+}

@@ -1,0 +1,268 @@
+package io.mmfuse.examples.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.mmfuse.api.Specs;
+import io.mmfuse.api.plugin.ModalityRegistry;
+import io.mmfuse.api.plugin.Plugins;
+import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.examples.cli.Main;
+import io.mmfuse.fusion.train.Dataset;
+import io.mmfuse.fusion.train.Predictor;
+import io.mmfuse.fusion.train.Trainer;
+import java.awt.image.BufferedImage;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.zip.GZIPInputStream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Training, evaluation and prediction end to end, on real data. */
+class TrainingTest {
+  static final ModalityRegistry REGISTRY = Plugins.load(TrainingTest.class.getClassLoader());
+
+  @TempDir static Path dir;
+  static Path cancerTrain;
+  static Path cancerTest;
+  static Path cancerModel;
+  static Trainer.Result cancerResult;
+
+  static Path fixture(String name) throws Exception {
+    return Path.of(TrainingTest.class.getResource("/fixtures/table/" + name).toURI());
+  }
+
+  /** Writes rows (header first) as CSV, split 75/25 by a seeded shuffle into train and test files. */
+  static Path[] split(List<String> rows, String name, long seed) throws Exception {
+    List<String> body = new ArrayList<>(rows.subList(1, rows.size()));
+    Collections.shuffle(body, new Random(seed));
+    int cut = body.size() * 3 / 4;
+    Path train = dir.resolve(name + "-train.csv");
+    Path test = dir.resolve(name + "-test.csv");
+    List<String> a = new ArrayList<>(List.of(rows.get(0)));
+    a.addAll(body.subList(0, cut));
+    List<String> b = new ArrayList<>(List.of(rows.get(0)));
+    b.addAll(body.subList(cut, body.size()));
+    Files.write(train, a);
+    Files.write(test, b);
+    return new Path[] {train, test};
+  }
+
+  static String[] cli(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    int code = Main.run(new PrintWriter(out), new PrintWriter(err), args);
+    return new String[] {out.toString(), err.toString(), Integer.toString(code)};
+  }
+
+  static double heldOutAccuracy(Path model, Path test, String label) {
+    try (Predictor p = Predictor.load(model, REGISTRY)) {
+      Dataset d = Dataset.read(test, label, p.spec());
+      List<float[]> preds = p.predictAll(d.examples());
+      int correct = 0;
+      for (int i = 0; i < preds.size(); i++) {
+        float[] v = preds.get(i);
+        int best = 0;
+        for (int c = 1; c < v.length; c++) {
+          best = v[c] > v[best] ? c : best;
+        }
+        correct += p.classes().get(best).equals(d.labels().get(i)) ? 1 : 0;
+      }
+      return (double) correct / preds.size();
+    }
+  }
+
+  @BeforeAll
+  static void trainOnBreastCancer() throws Exception {
+    List<String> lines = Files.readAllLines(fixture("breast_cancer.csv"));
+    StringBuilder header = new StringBuilder();
+    for (int i = 0; i < 30; i++) {
+      header.append("feature_").append(i).append(',');
+    }
+    List<String> rows = new ArrayList<>(List.of(header + "diagnosis"));
+    for (String l : lines.subList(1, lines.size())) {
+      int cut = l.lastIndexOf(',');
+      rows.add(l.substring(0, cut) + (l.endsWith(",0") ? ",malignant" : ",benign"));
+    }
+    Path[] files = split(rows, "cancer", 7);
+    cancerTrain = files[0];
+    cancerTest = files[1];
+    cancerModel = dir.resolve("cancer-model");
+    cancerResult = Trainer.train(ModelSpec.getDefaultInstance(), Dataset.read(cancerTrain, "diagnosis", null),
+        "diagnosis", Trainer.Options.defaults().withEpochs(20), dir, cancerModel, REGISTRY, System.out);
+    System.out.printf("breast cancer: %.1f s, validation %s%n", cancerResult.seconds(), cancerResult.validation());
+  }
+
+  @Test
+  void breastCancerReachesAtLeast95PercentOnHeldOutRows() {
+    double accuracy = heldOutAccuracy(cancerModel, cancerTest, "diagnosis");
+    System.out.println("breast cancer held-out accuracy " + accuracy);
+    assertTrue(accuracy >= 0.95, "held-out accuracy " + accuracy);
+    String[] eval = cli("eval", "--model", cancerModel.toString(), "--data", cancerTest.toString());
+    assertEquals("0", eval[2], eval[1]);
+    List<String> out = eval[0].lines().toList();
+    JsonObject metrics = JsonParser.parseString(out.get(out.size() - 1)).getAsJsonObject();
+    assertEquals(accuracy, metrics.get("accuracy").getAsDouble(), 1e-9);
+    assertTrue(metrics.has("macro_f1") && metrics.has("roc_auc"));
+  }
+
+  @Test
+  void aBundleInAFreshJvmPredictsWhatTheModelInMemoryDid() throws Exception {
+    // The trainer's in-memory predictions on its validation examples, against the bundle loaded here...
+    Dataset train = Dataset.read(cancerTrain, "diagnosis", null);
+    List<Map<String, Object>> val = new ArrayList<>();
+    for (int i : cancerResult.validationExamples()) {
+      val.add(train.examples().get(i));
+    }
+    int k = 2;
+    try (Predictor p = Predictor.load(cancerModel, REGISTRY)) {
+      List<float[]> preds = p.predictAll(val);
+      for (int i = 0; i < preds.size(); i++) {
+        for (int c = 0; c < k; c++) {
+          assertEquals(cancerResult.validationPredictions()[i * k + c], preds.get(i)[c], 1e-5);
+        }
+      }
+    }
+    // ... and in a new JVM through the command line.
+    Path valCsv = dir.resolve("cancer-val.csv");
+    List<String> lines = Files.readAllLines(cancerTrain);
+    List<String> rows = new ArrayList<>(List.of(lines.get(0)));
+    for (int i : cancerResult.validationExamples()) {
+      rows.add(lines.get(i + 1));
+    }
+    Files.write(valCsv, rows);
+    Process proc = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), Main.class.getName(), "predict", "--model", cancerModel.toString(),
+        "--input", valCsv.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    List<String> out;
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(proc.getInputStream(), StandardCharsets.UTF_8))) {
+      out = r.lines().toList();
+    }
+    assertEquals(0, proc.waitFor());
+    assertEquals(val.size(), out.size());
+    ModelSpec spec = Specs.read(cancerModel.resolve("model.spec"));
+    for (int i = 0; i < out.size(); i++) {
+      JsonObject probs = JsonParser.parseString(out.get(i)).getAsJsonObject().getAsJsonObject("probabilities");
+      for (int c = 0; c < k; c++) {
+        assertEquals(cancerResult.validationPredictions()[i * k + c],
+            probs.get(spec.getHead().getClasses(c)).getAsFloat(), 1e-5);
+      }
+    }
+  }
+
+  @Test
+  void eightThreadsPredictingAtOnceGiveWhatOneThreadGives() throws Exception {
+    try (Predictor p = Predictor.load(cancerModel, REGISTRY)) {
+      Dataset d = Dataset.read(cancerTest, "diagnosis", p.spec());
+      List<float[]> single = new ArrayList<>();
+      for (Map<String, Object> ex : d.examples()) {
+        single.add(p.predict(ex));
+      }
+      ExecutorService pool = Executors.newFixedThreadPool(8);
+      try {
+        List<Future<List<float[]>>> futures = new ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+          final int shift = t;
+          futures.add(pool.submit(() -> {
+            List<float[]> out = new ArrayList<>(Collections.nCopies(d.examples().size(), (float[]) null));
+            for (int j = 0; j < d.examples().size(); j++) {
+              int i = (j + shift * 17) % d.examples().size();
+              out.set(i, p.predict(d.examples().get(i)));
+            }
+            return out;
+          }));
+        }
+        for (Future<List<float[]>> f : futures) {
+          List<float[]> got = f.get();
+          for (int i = 0; i < got.size(); i++) {
+            for (int c = 0; c < 2; c++) {
+              assertEquals(single.get(i)[c], got.get(i)[c], 1e-6);
+            }
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
+  void aTableWithCategoricalColumnsAndMissingValuesReachesAtLeast95Percent() throws Exception {
+    Random r = new Random(11);
+    String[] colors = {"red", "green", "blue", "yellow"};
+    String[] shapes = {"circle", "square", "triangle"};
+    String[] materials = {"wood", "metal", "glass"};
+    List<String> rows = new ArrayList<>(List.of("color,shape,size,material,weight,label"));
+    for (int i = 0; i < 900; i++) {
+      String color = colors[r.nextInt(4)];
+      String shape = shapes[r.nextInt(3)];
+      boolean warm = color.equals("red") || color.equals("yellow");
+      String label = warm == shape.equals("circle") ? "keep" : "drop";
+      String size = r.nextDouble() < 0.2 ? "NA" : String.format(java.util.Locale.ROOT, "%.2f", r.nextGaussian() * 3 + 10);
+      String material = r.nextDouble() < 0.15 ? "?" : materials[r.nextInt(3)];
+      String weight = r.nextDouble() < 0.1 ? "" : Integer.toString(r.nextInt(100));
+      rows.add(String.join(",", color, shape, size, material, weight, label));
+    }
+    Path[] files = split(rows, "objects", 3);
+    Path model = dir.resolve("objects-model");
+    String[] train = cli("train", "--data", files[0].toString(), "--label", "label", "--out", model.toString(),
+        "--epochs", "25");
+    assertEquals("0", train[2], train[1]);
+    double accuracy = heldOutAccuracy(model, files[1], "label");
+    System.out.println("categorical table held-out accuracy " + accuracy);
+    assertTrue(accuracy >= 0.95, "held-out accuracy " + accuracy);
+  }
+
+  @Test
+  void digitsAsImagesReachAtLeast95PercentOnHeldOutImages() throws Exception {
+    List<String> lines;
+    try (var in = new GZIPInputStream(Files.newInputStream(fixture("digits.csv.gz")))) {
+      lines = new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+    }
+    Path images = Files.createDirectories(dir.resolve("digits"));
+    List<String> rows = new ArrayList<>(List.of("image,digit"));
+    for (int n = 0; n < lines.size(); n++) {
+      String[] v = lines.get(n).split(",");
+      BufferedImage img = new BufferedImage(8, 8, BufferedImage.TYPE_BYTE_GRAY);
+      for (int p = 0; p < 64; p++) {
+        int grey = Math.round(Float.parseFloat(v[p]) * 255 / 16);
+        img.getRaster().setSample(p % 8, p / 8, 0, grey);
+      }
+      String name = "d" + n + ".png";
+      ImageIO.write(img, "png", images.resolve(name).toFile());
+      rows.add("digits/" + name + "," + v[64].trim());
+    }
+    Path[] files = split(rows, "digits", 5);
+    Files.writeString(dir.resolve("digits.spec"), """
+        inputs { name: "image" modality: "image"
+          image { preset: "vit" resize_height: 8 resize_width: 8 patch_size: 2 } }
+        backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: PRE activation: GELU dropout: 0.1
+          fusion: CONCAT final_layer_norm: true }
+        """);
+    Path model = dir.resolve("digits-model");
+    long t0 = System.nanoTime();
+    String[] train = cli("train", "--data", files[0].toString(), "--label", "digit", "--spec",
+        dir.resolve("digits.spec").toString(), "--out", model.toString(), "--epochs", "40", "--lr", "0.002");
+    assertEquals("0", train[2], train[1]);
+    double accuracy = heldOutAccuracy(model, files[1], "digit");
+    System.out.printf("digits held-out accuracy %.4f, trained in %.1f s%n", accuracy, (System.nanoTime() - t0) / 1e9);
+    assertTrue(accuracy >= 0.95, "held-out accuracy " + accuracy);
+  }
+}

@@ -1,0 +1,138 @@
+package io.mmfuse.fusion.train;
+
+import io.mmfuse.api.CheckpointException;
+import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.api.ModalityTokenizer;
+import io.mmfuse.api.TokenSequence;
+import io.mmfuse.api.TokenizerContext;
+import io.mmfuse.api.plugin.ModalityRegistry;
+import io.mmfuse.api.proto.Example;
+import io.mmfuse.api.proto.InputSpec;
+import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.fusion.FusionConfig;
+import io.mmfuse.fusion.InputConfig;
+import io.mmfuse.fusion.InputFeed;
+import io.mmfuse.fusion.TaskModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Result;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.ndarray.buffer.DataBuffers;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * Loads a model bundle and predicts on raw examples (strings, image paths or bytes, table rows as maps, or protobuf
+ * example records): tokenizes with the bundle's own tokenizers and fitted state, batches, runs the SavedModel and
+ * returns class probabilities (or values). Safe to share between threads; closes every tensor it creates. Close it
+ * to free the SavedModel.
+ *
+ * <pre>{@code
+ * try (Predictor p = Predictor.load(Path.of("model"), Plugins.load())) {
+ *   float[] probs = p.predict(Map.of("table", Map.of("age", "42", "colour", "red")));
+ * }
+ * }</pre>
+ */
+public final class Predictor implements AutoCloseable {
+  private final ModelSpec spec;
+  private final Tokenizers tokenizers;
+  private final FusionConfig config;
+  private final SavedModelBundle bundle;
+  private final int outputs;
+
+  private Predictor(ModelSpec spec, Tokenizers tokenizers, FusionConfig config, SavedModelBundle bundle) {
+    this.spec = spec;
+    this.tokenizers = tokenizers;
+    this.config = config;
+    this.bundle = bundle;
+    this.outputs = ModelSpecs.outputs(spec);
+  }
+
+  /** Loads a bundle, checking its manifest, with the modality plugins of {@code registry}. */
+  public static Predictor load(Path dir, ModalityRegistry registry) {
+    ModelSpec spec = ModelBundle.verify(dir);
+    Map<String, ModalityTokenizer<?>> toks = new LinkedHashMap<>();
+    for (InputSpec in : spec.getInputsList()) {
+      toks.put(in.getName(), registry.tokenizer(new TokenizerContext(in, dir)));
+    }
+    Tokenizers tokenizers = new Tokenizers(toks);
+    FusionConfig config = ModelSpecs.fusionConfig(spec, tokenizers.spaces());
+    SavedModelBundle bundle;
+    try {
+      bundle = SavedModelBundle.load(dir.resolve(ModelBundle.SAVED_MODEL).toString(), "serve");
+    } catch (RuntimeException e) {
+      throw new CheckpointException("bundle " + dir + ": the SavedModel cannot be loaded: " + e.getMessage(), e);
+    }
+    return new Predictor(spec, tokenizers, config, bundle);
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  /** Class names in output order (empty for regression). */
+  public List<String> classes() {
+    return spec.getHeadOrBuilder().getClassesList();
+  }
+
+  /** Predicts one example given as input name to value; absent inputs are missing. */
+  public float[] predict(Map<String, ?> example) {
+    return predictAll(List.of(example)).get(0);
+  }
+
+  /** Predicts one protobuf example record. */
+  public float[] predict(Example example) {
+    Map<String, Object> m = new LinkedHashMap<>(example.getInputsMap());
+    return predict(m);
+  }
+
+  /** Predicts a batch of examples; one array of outputs per example, in order. */
+  public List<float[]> predictAll(List<? extends Map<String, ?>> examples) {
+    List<Map<String, TokenSequence>> seqs = new ArrayList<>();
+    for (int i = 0; i < examples.size(); i++) {
+      seqs.add(tokenizers.tokenize(examples.get(i), "example " + (i + 1)));
+    }
+    List<float[]> out = new ArrayList<>();
+    for (int b = 0; b < seqs.size(); b += 64) {
+      float[] p = run(Tokenizers.feeds(config, seqs.subList(b, Math.min(seqs.size(), b + 64))));
+      for (int i = 0; i < p.length / outputs; i++) {
+        out.add(java.util.Arrays.copyOfRange(p, i * outputs, (i + 1) * outputs));
+      }
+    }
+    return out;
+  }
+
+  private float[] run(Map<String, InputFeed> feeds) {
+    List<Tensor> tensors = new ArrayList<>();
+    try {
+      Session.Runner runner = bundle.session().runner();
+      for (InputConfig in : config.inputs()) {
+        InputFeed f = feeds.get(in.name());
+        f.validate(in);
+        for (Object[] t : f.tensors(in)) {
+          tensors.add((Tensor) t[1]);
+          runner.feed((String) t[0], (Tensor) t[1]);
+        }
+      }
+      try (Result r = runner.fetch(TaskModel.PREDICTIONS).run()) {
+        TFloat32 p = (TFloat32) r.get(0);
+        float[] out = new float[Math.toIntExact(p.shape().size())];
+        p.copyTo(DataBuffers.of(out, false, false));
+        return out;
+      }
+    } catch (InvalidInputException e) {
+      throw e;
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+
+  @Override
+  public void close() {
+    bundle.close();
+  }
+}
