@@ -18,7 +18,6 @@ import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.op.math.Mean;
-import org.tensorflow.op.random.RandomUniform;
 import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -46,6 +45,8 @@ public final class FusionGraph {
   public static final String FUSED_MASK = "fused_mask";
   /** Name of the training switch: a float fed 1 in training (dropout on), 0 by default. */
   public static final String TRAINING = "training";
+  /** Name of the dropout seed feed: two int32, fed per step so that dropout masks do not depend on session state. */
+  public static final String DROPOUT_SEED = "dropout_seed";
 
   /** One learned tensor, its initial-value feed and the op that assigns it. */
   public record Parameter(String name, long[] shape, Variable<TFloat32> variable, Placeholder<TFloat32> value,
@@ -64,6 +65,7 @@ public final class FusionGraph {
   private final Map<String, Parameter> parameters = new LinkedHashMap<>();
   private final Map<String, Parameter> slots = new LinkedHashMap<>();
   private final Operand<TFloat32> training;
+  private final Operand<TInt32> dropoutSeed;
   private Operand<TFloat32> lastHiddenState;
   private Operand<TFloat32> pooled;
   private Operand<TFloat32> fusedMask;
@@ -74,6 +76,8 @@ public final class FusionGraph {
     this.config = config;
     this.tf = Ops.create(graph);
     this.training = tf.withName(TRAINING).placeholderWithDefault(tf.constant(0.0f), Shape.scalar());
+    this.dropoutSeed = tf.withName(DROPOUT_SEED).placeholderWithDefault(tf.constant(new int[] {0, 0}),
+        Shape.of(2));
   }
 
   /** Builds the model's graph into {@code graph}. */
@@ -174,8 +178,9 @@ public final class FusionGraph {
     }
     // keep = 1 - rate * training; with training = 0, floor(1 + u) = 1 for u in [0, 1): the identity.
     Operand<TFloat32> keep = tf.math.sub(tf.constant(1f), tf.math.mul(training, tf.constant(rate)));
-    Operand<TFloat32> u =
-        tf.random.randomUniform(tf.shape(x), TFloat32.class, RandomUniform.seed(7L), RandomUniform.seed2(seed++));
+    // Stateless: the mask is a function of the fed seed and this site, so a resumed run draws what it would have.
+    Operand<TInt32> siteSeed = tf.math.add(dropoutSeed, tf.constant(new int[] {0, (int) seed++}));
+    Operand<TFloat32> u = tf.random.statelessRandomUniform(tf.shape(x), siteSeed, TFloat32.class);
     return tf.math.div(tf.math.mul(x, tf.math.floor(tf.math.add(keep, u))), keep);
   }
 

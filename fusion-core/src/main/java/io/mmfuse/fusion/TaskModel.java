@@ -286,6 +286,11 @@ public final class TaskModel implements AutoCloseable {
 
   /** One optimizer step on a batch; returns the batch's loss before the step. */
   public float trainStep(Map<String, InputFeed> feeds, float[] labels, float learningRate) {
+    return trainStep(feeds, labels, learningRate, 0);
+  }
+
+  /** One optimizer step whose dropout masks are drawn from {@code seed} (the trainer passes the step number). */
+  public float trainStep(Map<String, InputFeed> feeds, float[] labels, float learningRate, int seed) {
     List<Tensor> tensors = new ArrayList<>();
     try {
       Session.Runner runner = feed(session.runner(), feeds, tensors);
@@ -300,7 +305,10 @@ public final class TaskModel implements AutoCloseable {
       tensors.add(lr);
       TFloat32 training = TFloat32.scalarOf(1f);
       tensors.add(training);
-      runner.feed(LABELS, y).feed(LEARNING_RATE, lr).feed(FusionGraph.TRAINING, training).addTarget(trainOp)
+      org.tensorflow.types.TInt32 dropoutSeed = org.tensorflow.types.TInt32.vectorOf(seed, 7919);
+      tensors.add(dropoutSeed);
+      runner.feed(LABELS, y).feed(LEARNING_RATE, lr).feed(FusionGraph.TRAINING, training)
+          .feed(FusionGraph.DROPOUT_SEED, dropoutSeed).addTarget(trainOp)
           .fetch(loss);
       try (Result r = runner.run()) {
         return ((TFloat32) r.get(0)).getFloat();

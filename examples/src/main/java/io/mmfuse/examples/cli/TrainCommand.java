@@ -45,7 +45,7 @@ final class TrainCommand implements Callable<Integer> {
     ModelSpec s = specFile == null ? ModelSpec.getDefaultInstance() : Specs.validateLenient(Specs.read(specFile));
     Path specDir = specFile == null ? data.toAbsolutePath().getParent() : specFile.toAbsolutePath().getParent();
     Dataset d = Dataset.read(data, label, s);
-    Trainer.Options o = new Trainer.Options(epochs, batchSize, lr, 0.1f, false, 0.01f, 1.0f, seed, 0.25, 6, 0f);
+    Trainer.Options o = new Trainer.Options(epochs, batchSize, lr, 0.1f, false, 0.01f, 1.0f, seed, 0.25, 10, 0f);
     PrintStream log = System.err;
     Trainer.Result r = Trainer.train(s, d, label, o, specDir, out, Plugins.load(Main.class.getClassLoader()), log);
     log.printf(java.util.Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),

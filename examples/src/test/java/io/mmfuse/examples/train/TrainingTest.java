@@ -253,13 +253,13 @@ class TrainingTest {
     Files.writeString(dir.resolve("digits.spec"), """
         inputs { name: "image" modality: "image"
           image { preset: "vit" resize_height: 8 resize_width: 8 patch_size: 2 } }
-        backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: PRE activation: GELU dropout: 0.1
+        backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: PRE activation: GELU dropout: 0.0
           fusion: CONCAT final_layer_norm: true }
         """);
     Path model = dir.resolve("digits-model");
     long t0 = System.nanoTime();
     String[] train = cli("train", "--data", files[0].toString(), "--label", "digit", "--spec",
-        dir.resolve("digits.spec").toString(), "--out", model.toString(), "--epochs", "40", "--lr", "0.002");
+        dir.resolve("digits.spec").toString(), "--out", model.toString(), "--epochs", "60", "--lr", "0.001", "--batch-size", "16");
     assertEquals("0", train[2], train[1]);
     double accuracy = heldOutAccuracy(model, files[1], "digit");
     System.out.printf("digits held-out accuracy %.4f, trained in %.1f s%n", accuracy, (System.nanoTime() - t0) / 1e9);

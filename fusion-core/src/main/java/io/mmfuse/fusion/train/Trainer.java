@@ -38,9 +38,31 @@ public final class Trainer {
 
   /** Training settings. */
   public record Options(int epochs, int batchSize, float learningRate, float warmupFraction, boolean cosine,
-      float weightDecay, float clipNorm, long seed, double validationFraction, int patience, float modalityDropout) {
+      float weightDecay, float clipNorm, long seed, double validationFraction, int patience, float modalityDropout,
+      boolean resume, int pauseAfterEpoch) {
+    public Options(int epochs, int batchSize, float learningRate, float warmupFraction, boolean cosine,
+        float weightDecay, float clipNorm, long seed, double validationFraction, int patience, float modalityDropout) {
+      this(epochs, batchSize, learningRate, warmupFraction, cosine, weightDecay, clipNorm, seed, validationFraction,
+          patience, modalityDropout, false, 0);
+    }
+
     public static Options defaults() {
       return new Options(30, 32, 1e-3f, 0.1f, false, 0.01f, 1.0f, 42, 0.25, 6, 0f);
+    }
+
+    /** Continue from the last epoch checkpoint beside the output, if there is one. */
+    public Options withResume(boolean r) {
+      return new Options(epochs, batchSize, learningRate, warmupFraction, cosine, weightDecay, clipNorm, seed,
+          validationFraction, patience, modalityDropout, r, pauseAfterEpoch);
+    }
+
+    /**
+     * Stop after this epoch as if interrupted, keeping the checkpoint and writing no bundle (0: run to the end);
+     * a later run with {@code resume} continues exactly where this one stopped.
+     */
+    public Options withPauseAfterEpoch(int e) {
+      return new Options(epochs, batchSize, learningRate, warmupFraction, cosine, weightDecay, clipNorm, seed,
+          validationFraction, patience, modalityDropout, resume, e);
     }
 
     public Options withEpochs(int e) {
@@ -162,10 +184,31 @@ public final class Trainer {
         int totalSteps = stepsPerEpoch * opt.epochs();
         int warmup = Math.max(1, Math.round(totalSteps * opt.warmupFraction()));
         int step = 0;
-        Random random = new Random(opt.seed() + 1);
         Progress progress = new Progress(log, totalSteps);
         int sinceBest = 0;
-        for (int epoch = 1; epoch <= opt.epochs(); epoch++) {
+        int firstEpoch = 1;
+        Path ckpt = checkpointDir(out);
+        if (opt.resume() && Files.isRegularFile(ckpt.resolve("state.properties"))) {
+          java.util.Properties state = new java.util.Properties();
+          try (var in = Files.newInputStream(ckpt.resolve("state.properties"))) {
+            state.load(in);
+          } catch (IOException e) {
+            throw new io.mmfuse.api.CheckpointException("checkpoint " + ckpt + ": cannot be read: " + e, e);
+          }
+          model.restoreCheckpoint(ckpt.resolve("best"));
+          best = model.weights();
+          model.restoreCheckpoint(ckpt.resolve("last"));
+          firstEpoch = Integer.parseInt(state.getProperty("epoch")) + 1;
+          step = Integer.parseInt(state.getProperty("step"));
+          bestEpoch = Integer.parseInt(state.getProperty("bestEpoch"));
+          bestScore = Double.parseDouble(state.getProperty("bestScore"));
+          sinceBest = Integer.parseInt(state.getProperty("sinceBest"));
+          progress.note("resuming after epoch " + (firstEpoch - 1) + " from " + ckpt);
+        }
+        for (int epoch = firstEpoch; epoch <= opt.epochs(); epoch++) {
+          // One generator per epoch, so that a resumed run shuffles exactly as an uninterrupted one.
+          Random random = new Random(opt.seed() * 1_000_003L + epoch);
+          train.sort(null);
           Collections.shuffle(train, random);
           double lossSum = 0;
           for (int b = 0; b < train.size(); b += opt.batchSize()) {
@@ -174,8 +217,10 @@ public final class Trainer {
             for (int i : idx) {
               batch.add(modalityDropout(sequences.get(i), opt.modalityDropout(), random));
             }
-            float lr = schedule(step++, warmup, totalSteps, opt);
-            float l = model.trainStep(Tokenizers.feeds(config, batch), slice(targets, idx, outputs), lr);
+            float lr = schedule(step, warmup, totalSteps, opt);
+            float l = model.trainStep(Tokenizers.feeds(config, batch), slice(targets, idx, outputs), lr,
+                (int) (opt.seed() * 31 + step));
+            step++;
             lossSum += l * idx.size();
             progress.step(l, idx.size(), epoch);
           }
@@ -188,19 +233,32 @@ public final class Trainer {
               : task == Task.REGRESSION ? -metrics.get("rmse") : metrics.get("accuracy");
           scores.add(score);
           progress.epoch(epoch, opt.epochs(), trainLoss, metrics);
-          if (score > bestScore + 1e-9) {
+          boolean improved = score > bestScore + 1e-9;
+          if (improved) {
             bestScore = score;
             bestEpoch = epoch;
             bestMetrics = metrics;
             best = model.weights();
             sinceBest = 0;
-          } else if (++sinceBest >= opt.patience()) {
+          } else {
+            sinceBest++;
+          }
+          checkpoint(model, ckpt, improved, epoch, step, bestEpoch, bestScore, sinceBest);
+          if (sinceBest >= opt.patience()) {
             progress.note("early stopping: no better validation score for " + opt.patience() + " epochs");
             break;
+          }
+          if (epoch == opt.pauseAfterEpoch()) {
+            progress.note("paused after epoch " + epoch + "; resume to continue");
+            return new Result(spec, Map.of(), bestEpoch, epoch, (System.nanoTime() - start) / 1e9, losses, scores,
+                List.copyOf(val), new float[0]);
           }
         }
         model.load(best, "best epoch");
         valPredictions = predict(model, config, sequences, val, outputs);
+        if (!val.isEmpty()) {
+          bestMetrics = evaluate(model, config, sequences, val, targets, task, outputs, classes);
+        }
         model.exportSavedModel(staging.resolve(ModelBundle.SAVED_MODEL));
       }
       ModelBundle.commit(staging, spec, out);
@@ -211,6 +269,36 @@ public final class Trainer {
       if (!committed) {
         ModelBundle.deleteTree(staging);
       }
+    }
+  }
+
+  /** Where epoch checkpoints of a training run writing {@code out} are kept until the bundle is written. */
+  public static Path checkpointDir(Path out) {
+    return out.toAbsolutePath().resolveSibling(out.getFileName() + ".training");
+  }
+
+  private static void checkpoint(TaskModel model, Path dir, boolean improved, int epoch, int step, int bestEpoch,
+      double bestScore, int sinceBest) {
+    try {
+      Files.createDirectories(dir);
+      model.saveCheckpoint(dir.resolve("last"));
+      if (improved) {
+        model.saveCheckpoint(dir.resolve("best"));
+      }
+      java.util.Properties state = new java.util.Properties();
+      state.setProperty("epoch", Integer.toString(epoch));
+      state.setProperty("step", Integer.toString(step));
+      state.setProperty("bestEpoch", Integer.toString(bestEpoch));
+      state.setProperty("bestScore", Double.toString(bestScore));
+      state.setProperty("sinceBest", Integer.toString(sinceBest));
+      Path tmp = dir.resolve("state.properties.tmp");
+      try (var o = Files.newOutputStream(tmp)) {
+        state.store(o, "mmfuse training state");
+      }
+      Files.move(tmp, dir.resolve("state.properties"), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new io.mmfuse.api.CheckpointException("checkpoint " + dir + ": cannot be written: " + e, e);
     }
   }
 
