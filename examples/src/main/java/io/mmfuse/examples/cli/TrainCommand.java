@@ -40,12 +40,26 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 42).")
   long seed = 42;
 
+  @Option(names = "--cosine", description = "Cosine learning-rate decay after warmup (default: linear).")
+  boolean cosine;
+
+  @Option(names = "--modality-dropout", paramLabel = "P",
+      description = "Drop each input of a training example with this probability (default 0).")
+  float modalityDropout;
+
+  @Option(names = "--patience", paramLabel = "N", description = "Early stopping after N epochs without progress.")
+  int patience = 10;
+
+  @Option(names = "--resume", description = "Continue from the last epoch checkpoint of an earlier run to --out.")
+  boolean resume;
+
   @Override
   public Integer call() {
     ModelSpec s = specFile == null ? ModelSpec.getDefaultInstance() : Specs.validateLenient(Specs.read(specFile));
     Path specDir = specFile == null ? data.toAbsolutePath().getParent() : specFile.toAbsolutePath().getParent();
     Dataset d = Dataset.read(data, label, s);
-    Trainer.Options o = new Trainer.Options(epochs, batchSize, lr, 0.1f, false, 0.01f, 1.0f, seed, 0.25, 10, 0f);
+    Trainer.Options o = new Trainer.Options(epochs, batchSize, lr, 0.1f, cosine, 0.01f, 1.0f, seed, 0.25, patience,
+        modalityDropout).withResume(resume);
     PrintStream log = System.err;
     Trainer.Result r = Trainer.train(s, d, label, o, specDir, out, Plugins.load(Main.class.getClassLoader()), log);
     log.printf(java.util.Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),

@@ -179,6 +179,13 @@ public final class Trainer {
       float[] valPredictions;
       try (TaskModel model = TaskModel.create(config, ModelSpecs.task(spec), outputs, optimizer, null)) {
         model.initializeRandom(opt.seed());
+        if (!spec.getBackbone().getInitCheckpoint().isEmpty()) {
+          Path ckptDir = specDir.resolve(spec.getBackbone().getInitCheckpoint());
+          int loaded = initFrom(model, ckptDir, spec);
+          if (log != null) {
+            log.println("initialized " + loaded + " tensors from " + ckptDir);
+          }
+        }
         Map<String, Weight> best = model.weights();
         int stepsPerEpoch = (train.size() + opt.batchSize() - 1) / opt.batchSize();
         int totalSteps = stepsPerEpoch * opt.epochs();
@@ -270,6 +277,46 @@ public final class Trainer {
         ModelBundle.deleteTree(staging);
       }
     }
+  }
+
+  /**
+   * Loads a Hugging Face checkpoint's encoder (and pooler) and its text or image embeddings into the spec's input of
+   * that modality; returns how many tensors were loaded. Modality-type embeddings are taken only when their shape
+   * fits. Fails when nothing fits or a shape differs, naming the tensor.
+   */
+  static int initFrom(TaskModel model, Path dir, ModelSpec spec) {
+    io.mmfuse.fusion.HfCheckpoints.Imported imported = io.mmfuse.fusion.HfCheckpoints.read(dir);
+    Map<String, String> inputFor = new LinkedHashMap<>();
+    for (InputSpec in : spec.getInputsList()) {
+      inputFor.putIfAbsent(in.getModality(), in.getName());
+    }
+    Map<String, Weight> mapped = new LinkedHashMap<>();
+    for (Map.Entry<String, Weight> e : imported.weights().entrySet()) {
+      String name = e.getKey();
+      for (String modality : List.of("text", "image")) {
+        String prefix = "embed/" + modality + "/";
+        if (name.startsWith(prefix)) {
+          String target = inputFor.get(modality);
+          name = target == null ? null : "embed/" + target + "/" + name.substring(prefix.length());
+        }
+      }
+      if (name == null) {
+        continue;
+      }
+      var p = model.graph().parameters().get(name);
+      if (name.equals("embed/modality_types") && (p == null || !java.util.Arrays.equals(p.shape(),
+          e.getValue().shape()))) {
+        continue;
+      }
+      if (p != null) {
+        mapped.put(name, e.getValue());
+      }
+    }
+    if (mapped.isEmpty()) {
+      throw new io.mmfuse.api.CheckpointException("checkpoint " + dir + ": none of its tensors fits the model");
+    }
+    model.loadPartial(mapped, "checkpoint " + dir);
+    return mapped.size();
   }
 
   /** Where epoch checkpoints of a training run writing {@code out} are kept until the bundle is written. */
