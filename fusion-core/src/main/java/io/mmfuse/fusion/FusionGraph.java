@@ -337,7 +337,7 @@ public final class FusionGraph {
       Operand<TFloat32> v = tf.stridedSlice(split, Indices.at(2));
       Operand<TFloat32> scores =
           tf.math.add(tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)), bias);
-      Operand<TFloat32> probs = tf.nn.softmax(scores);
+      Operand<TFloat32> probs = tf.withName(opName(p + "/attention/probs")).nn.softmax(scores);
       attentionProbs.add(probs);
       probs = dropout(probs, e.attentionDropout());
       Operand<TFloat32> context = tf.train.batchMatMul(probs, v, TFloat32.class);

@@ -131,6 +131,55 @@ public final class Predictor implements AutoCloseable {
     }
   }
 
+  /**
+   * What the model looked at for one example: the last layer's attention from the first (CLS) token, averaged over
+   * heads, split by input in fused order. Padding slots are included with their (zero) weight.
+   *
+   * @param perInput attention weights of each input's tokens (an input's own CLS, if any, first)
+   */
+  public record Attention(Map<String, float[]> perInput) {}
+
+  /** Returns the last layer's CLS attention for one example. */
+  public Attention attention(Map<String, ?> example) {
+    Map<String, TokenSequence> seq = tokenizers.tokenize(example, "example");
+    Map<String, InputFeed> feeds = Tokenizers.feeds(config, List.of(seq));
+    List<Tensor> tensors = new ArrayList<>();
+    String probs = io.mmfuse.fusion.FusionGraph.opName(
+        "encoder/layer_" + (config.encoder().layers() - 1) + "/attention/probs");
+    try {
+      Session.Runner runner = bundle.session().runner();
+      for (InputConfig in : config.inputs()) {
+        for (Object[] t : feeds.get(in.name()).tensors(in)) {
+          tensors.add((Tensor) t[1]);
+          runner.feed((String) t[0], (Tensor) t[1]);
+        }
+      }
+      try (Result r = runner.fetch(probs).run()) {
+        TFloat32 a = (TFloat32) r.get(0);
+        int heads = (int) a.shape().get(1);
+        int l = (int) a.shape().get(2);
+        float[] all = new float[Math.toIntExact(a.shape().size())];
+        a.copyTo(DataBuffers.of(all, false, false));
+        float[] cls = new float[l];
+        for (int h = 0; h < heads; h++) {
+          for (int j = 0; j < l; j++) {
+            cls[j] += all[(h * l) * l + j] / heads;
+          }
+        }
+        Map<String, float[]> per = new LinkedHashMap<>();
+        int at = config.globalCls() ? 1 : 0;
+        for (InputConfig in : config.inputs()) {
+          int n = feeds.get(in.name()).length() + (in.cls() ? 1 : 0);
+          per.put(in.name(), java.util.Arrays.copyOfRange(cls, at, at + n));
+          at += n;
+        }
+        return new Attention(per);
+      }
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+
   @Override
   public void close() {
     bundle.close();

@@ -98,7 +98,7 @@ public final class TableTokenizer implements ModalityTokenizer<Map<String, ?>> {
     Set<String> missing = new HashSet<>(missingValues);
     Map<String, ColumnSpec> overrides = new HashMap<>();
     for (ColumnSpec c : settings.getColumnsList()) {
-      if (train.indexOf(c.getName()) < 0) {
+      if (train.indexOf(c.getName()) < 0 && c.getKind() != ColumnKind.IGNORED) {
         throw new InvalidConfigurationException(
             "table settings name column '" + c.getName() + "', which " + train.source() + " does not have");
       }

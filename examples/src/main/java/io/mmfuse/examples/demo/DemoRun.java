@@ -1,0 +1,215 @@
+package io.mmfuse.examples.demo;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import io.mmfuse.api.Specs;
+import io.mmfuse.api.plugin.ModalityRegistry;
+import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.fusion.train.Dataset;
+import io.mmfuse.fusion.train.Predictor;
+import io.mmfuse.fusion.train.Trainer;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import javax.imageio.ImageIO;
+
+/**
+ * The demo: generates the shapes task, trains the fused model (question + picture + table) and one model per
+ * modality on 75% of it, measures all four on the held-out 25%, and writes the summary, the fused model's bundle,
+ * the training curves and the attention picture.
+ */
+public final class DemoRun {
+  /** The outcome. */
+  public record Summary(double fused, Map<String, Double> unimodal, double seconds, String table) {}
+
+  private final Path out;
+  private final int examples;
+  private final long seed;
+  private final int epochs;
+  private final ModalityRegistry registry;
+  private final PrintWriter log;
+
+  public DemoRun(Path out, int examples, long seed, int epochs, ModalityRegistry registry, PrintWriter log) {
+    this.out = out;
+    this.examples = examples;
+    this.seed = seed;
+    this.epochs = epochs;
+    this.registry = registry;
+    this.log = log;
+  }
+
+  static final String BACKBONE = """
+      backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: PRE activation: GELU dropout: 0.0
+        fusion: CONCAT final_layer_norm: true }
+      """;
+  static final String QUESTION = """
+      inputs { name: "question" modality: "text"
+        text { tokenizer_file: "vocab.txt" lowercase: true add_special_tokens: true max_length: 24 } }
+      """;
+  static final String IMAGE = """
+      inputs { name: "image" modality: "image"
+        image { preset: "vit" resize_height: 24 resize_width: 24 patch_size: 6 } }
+      """;
+  static final String TABLE = """
+      inputs { name: "table" modality: "table" table {
+        columns { name: "image" kind: IGNORED } columns { name: "question" kind: IGNORED } } }
+      """;
+
+  public Summary run() throws IOException {
+    long start = System.nanoTime();
+    Files.createDirectories(out);
+    Path data = out.resolve("data");
+    log.printf("generating %d examples (seed %d) in %s%n", examples, seed, data);
+    log.flush();
+    List<ShapesDataset.Example> all = ShapesDataset.generate(data, examples, seed);
+    ShapesDataset.writeVocabulary(data.resolve("vocab.txt"));
+    // Held-out split: 25% of the rows, chosen by the seed.
+    List<String> rows = Files.readAllLines(data.resolve("data.csv"), StandardCharsets.UTF_8);
+    List<Integer> order = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      order.add(i);
+    }
+    Collections.shuffle(order, new Random(seed));
+    int cut = all.size() * 3 / 4;
+    List<Integer> trainIdx = order.subList(0, cut);
+    List<Integer> testIdx = order.subList(cut, all.size());
+    Files.write(data.resolve("train.csv"), pick(rows, trainIdx));
+    Files.write(data.resolve("test.csv"), pick(rows, testIdx));
+
+    Map<String, String> specs = new LinkedHashMap<>();
+    specs.put("fused", QUESTION + IMAGE + TABLE + BACKBONE);
+    specs.put("text", QUESTION + BACKBONE);
+    specs.put("image", IMAGE + BACKBONE);
+    specs.put("table", TABLE + BACKBONE);
+    Map<String, Double> accuracy = new LinkedHashMap<>();
+    Map<String, List<Double>> losses = new LinkedHashMap<>();
+    Map<String, List<Double>> curves = new LinkedHashMap<>();
+    Map<String, Double> seconds = new LinkedHashMap<>();
+    PrintStream progress = new PrintStream(new java.io.OutputStream() {
+      @Override
+      public void write(int b) {
+        log.write(b);
+      }
+
+      @Override
+      public void flush() {
+        log.flush();
+      }
+    }, true, StandardCharsets.UTF_8);
+    for (Map.Entry<String, String> e : specs.entrySet()) {
+      String name = e.getKey();
+      Path specFile = data.resolve(name + ".spec");
+      Files.writeString(specFile, e.getValue());
+      ModelSpec spec = Specs.read(specFile);
+      Path bundle = name.equals("fused") ? out.resolve("model") : out.resolve("unimodal-" + name);
+      log.printf("%ntraining the %s model%n", name);
+      log.flush();
+      int maxEpochs = name.equals("fused") ? epochs : Math.min(epochs, 12);
+      Trainer.Options opt = new Trainer.Options(maxEpochs, 32, 2e-3f, 0.1f, false, 0.01f, 1.0f, seed, 0.2,
+          name.equals("fused") ? epochs : 4, 0f);
+      Trainer.Result r = Trainer.train(spec, Dataset.read(data.resolve("train.csv"), "answer", spec), "answer", opt,
+          data, bundle, registry, progress);
+      losses.put(name, r.trainLoss());
+      curves.put(name, r.validationScore());
+      seconds.put(name, r.seconds());
+      accuracy.put(name, heldOut(bundle, data.resolve("test.csv")));
+      log.printf("%s: held-out accuracy %.3f (%.1f s)%n", name, accuracy.get(name), r.seconds());
+      log.flush();
+    }
+    Charts.curves(out.resolve("training-curves.png"), losses, curves);
+    attention(data, testIdx, all);
+    double total = (System.nanoTime() - start) / 1e9;
+    Map<String, Double> unimodal = new LinkedHashMap<>(accuracy);
+    unimodal.remove("fused");
+    String table = table(accuracy, seconds);
+    JsonObject summary = new JsonObject();
+    summary.addProperty("fused_accuracy", accuracy.get("fused"));
+    JsonObject uni = new JsonObject();
+    unimodal.forEach(uni::addProperty);
+    summary.add("unimodal_accuracy", uni);
+    summary.addProperty("train_seconds", seconds.values().stream().mapToDouble(Double::doubleValue).sum());
+    JsonObject settings = new JsonObject();
+    settings.addProperty("examples", examples);
+    settings.addProperty("seed", seed);
+    settings.addProperty("held_out_fraction", 0.25);
+    settings.addProperty("max_epochs_fused", epochs);
+    settings.addProperty("backbone", BACKBONE.trim().replaceAll("\\s+", " "));
+    summary.add("settings", settings);
+    Files.writeString(out.resolve("summary.json"), new GsonBuilder().setPrettyPrinting().create().toJson(summary));
+    return new Summary(accuracy.get("fused"), unimodal, total, table);
+  }
+
+  private static List<String> pick(List<String> rows, List<Integer> idx) {
+    List<String> out = new ArrayList<>(List.of(rows.get(0)));
+    for (int i : idx) {
+      out.add(rows.get(i + 1));
+    }
+    return out;
+  }
+
+  private double heldOut(Path bundle, Path test) {
+    try (Predictor p = Predictor.load(bundle, registry)) {
+      Dataset d = Dataset.read(test, "answer", p.spec());
+      List<float[]> preds = p.predictAll(d.examples());
+      int correct = 0;
+      for (int i = 0; i < preds.size(); i++) {
+        float[] v = preds.get(i);
+        int best = v[1] > v[0] ? 1 : 0;
+        correct += p.classes().get(best).equals(d.labels().get(i)) ? 1 : 0;
+      }
+      return (double) correct / preds.size();
+    }
+  }
+
+  static String table(Map<String, Double> accuracy, Map<String, Double> seconds) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "%-24s %10s %10s%n", "model", "held-out", "train s"));
+    for (String k : accuracy.keySet()) {
+      String label = k.equals("fused") ? "fused (all three)" : k + " only";
+      sb.append(String.format(Locale.ROOT, "%-24s %10.3f %10.1f%n", label, accuracy.get(k), seconds.get(k)));
+    }
+    return sb.toString().stripTrailing();
+  }
+
+  private void attention(Path data, List<Integer> testIdx, List<ShapesDataset.Example> all) throws IOException {
+    List<String> vocab = Files.readAllLines(data.resolve("vocab.txt"));
+    List<Charts.Case> cases = new ArrayList<>();
+    try (Predictor p = Predictor.load(out.resolve("model"), registry)) {
+      Dataset d = Dataset.read(data.resolve("test.csv"), "answer", p.spec());
+      for (int i = 0; i < Math.min(4, d.examples().size()); i++) {
+        Map<String, Object> ex = d.examples().get(i);
+        ShapesDataset.Example src = all.get(testIdx.get(i));
+        Predictor.Attention a = p.attention(ex);
+        float[] probs = p.predict(ex);
+        float[] img = a.perInput().get("image");
+        float[] words = a.perInput().get("question");
+        float[] cols = a.perInput().get("table");
+        int[] ids = registry.tokenizer(new io.mmfuse.api.TokenizerContext(p.spec().getInputs(0),
+            out.resolve("model"))).tokenizeObject(ex.get("question")).ids();
+        List<String> labels = new ArrayList<>();
+        for (int id : ids) {
+          labels.add(id < vocab.size() ? vocab.get(id) : "?");
+        }
+        BufferedImage picture = ImageIO.read(data.resolve(src.image()).toFile());
+        String caption = String.format(Locale.ROOT, "\"%s\"  check=%s  answer=%s  predicted=%s (%.2f)",
+            src.question(), src.check(), src.answer(), p.classes().get(probs[1] > probs[0] ? 1 : 0),
+            Math.max(probs[0], probs[1]));
+        cases.add(new Charts.Case(picture, img, ShapesDataset.SIZE / 6, labels,
+            java.util.Arrays.copyOf(words, labels.size()), List.of("check", "noise"),
+            java.util.Arrays.copyOf(cols, 2), caption));
+      }
+    }
+    Charts.attention(out.resolve("attention.png"), cases);
+  }
+}
