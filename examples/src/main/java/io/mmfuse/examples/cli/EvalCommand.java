@@ -1,7 +1,6 @@
 package io.mmfuse.examples.cli;
 
 import io.mmfuse.api.InvalidInputException;
-import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.api.proto.Task;
 import io.mmfuse.fusion.train.Dataset;
 import io.mmfuse.fusion.train.Metrics;
@@ -27,9 +26,13 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--label", paramLabel = "COLUMN", description = "The label column (default: the training one).")
   String label;
 
+  @Option(names = "--plugins", paramLabel = "DIR", description = "Also load the modality plugin jars in DIR.")
+  Path plugins;
+
   @Override
-  public Integer call() {
-    try (Predictor p = Predictor.load(model, Plugins.load(Main.class.getClassLoader()))) {
+  public Integer call() throws java.io.IOException {
+    try (LoadedPlugins loaded = new LoadedPlugins(plugins);
+        Predictor p = Predictor.load(model, loaded.registry())) {
       String column = label != null ? label : p.spec().getHead().getLabelColumn();
       Dataset d = Dataset.read(data, column, p.spec());
       List<float[]> preds = p.predictAll(d.examples());

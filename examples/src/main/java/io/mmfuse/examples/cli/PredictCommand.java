@@ -1,7 +1,6 @@
 package io.mmfuse.examples.cli;
 
 import com.google.gson.JsonObject;
-import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.api.proto.Task;
 import io.mmfuse.fusion.train.Dataset;
 import io.mmfuse.fusion.train.Predictor;
@@ -25,10 +24,14 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--input", required = true, paramLabel = "FILE", description = "CSV or JSONL (labels ignored).")
   Path input;
 
+  @Option(names = "--plugins", paramLabel = "DIR", description = "Also load the modality plugin jars in DIR.")
+  Path plugins;
+
   @Override
-  public Integer call() {
+  public Integer call() throws java.io.IOException {
     PrintWriter out = spec.commandLine().getOut();
-    try (Predictor p = Predictor.load(model, Plugins.load(Main.class.getClassLoader()))) {
+    try (LoadedPlugins loaded = new LoadedPlugins(plugins);
+        Predictor p = Predictor.load(model, loaded.registry())) {
       Dataset d = Dataset.read(input, null, p.spec());
       List<float[]> preds = p.predictAll(d.examples());
       boolean regression = p.spec().getHead().getTask() == Task.REGRESSION;

@@ -1,7 +1,6 @@
 package io.mmfuse.examples.cli;
 
 import io.mmfuse.api.Specs;
-import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.fusion.train.Dataset;
 import io.mmfuse.fusion.train.Trainer;
@@ -53,15 +52,21 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "Continue from the last epoch checkpoint of an earlier run to --out.")
   boolean resume;
 
+  @Option(names = "--plugins", paramLabel = "DIR", description = "Also load the modality plugin jars in DIR.")
+  Path plugins;
+
   @Override
-  public Integer call() {
+  public Integer call() throws java.io.IOException {
     ModelSpec s = specFile == null ? ModelSpec.getDefaultInstance() : Specs.validateLenient(Specs.read(specFile));
     Path specDir = specFile == null ? data.toAbsolutePath().getParent() : specFile.toAbsolutePath().getParent();
     Dataset d = Dataset.read(data, label, s);
     Trainer.Options o = new Trainer.Options(epochs, batchSize, lr, 0.1f, cosine, 0.01f, 1.0f, seed, 0.25, patience,
         modalityDropout).withResume(resume);
     PrintStream log = System.err;
-    Trainer.Result r = Trainer.train(s, d, label, o, specDir, out, Plugins.load(Main.class.getClassLoader()), log);
+    Trainer.Result r;
+    try (LoadedPlugins loaded = new LoadedPlugins(plugins)) {
+      r = Trainer.train(s, d, label, o, specDir, out, loaded.registry(), log);
+    }
     log.printf(java.util.Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),
         r.bestEpoch(), r.epochsRun(), out);
     spec.commandLine().getOut().println(Json.metrics(r.validation()));

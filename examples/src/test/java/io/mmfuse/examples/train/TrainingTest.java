@@ -124,6 +124,26 @@ class TrainingTest {
   }
 
   @Test
+  void theEmbeddingExamplePredictsFromABundle() throws Exception {
+    java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream old = System.out;
+    System.setOut(new java.io.PrintStream(buf, true, StandardCharsets.UTF_8));
+    try {
+      io.mmfuse.examples.embedding.EmbeddingExample.main(new String[] {cancerModel.toString(), "table.feature_0=17.99",
+          "table.feature_1=10.38", "table.feature_2=122.8"});
+    } finally {
+      System.setOut(old);
+    }
+    List<String> lines = buf.toString(StandardCharsets.UTF_8).lines().toList();
+    assertEquals(2, lines.size(), lines.toString());
+    double sum = 0;
+    for (String l : lines) {
+      sum += Double.parseDouble(l.split("\t")[1]);
+    }
+    assertEquals(1.0, sum, 1e-3);
+  }
+
+  @Test
   void aBundleInAFreshJvmPredictsWhatTheModelInMemoryDid() throws Exception {
     // The trainer's in-memory predictions on its validation examples, against the bundle loaded here...
     Dataset train = Dataset.read(cancerTrain, "diagnosis", null);
