@@ -3,10 +3,8 @@ package io.mmfuse.fusion;
 import io.mmfuse.api.InvalidInputException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Result;
@@ -183,105 +181,23 @@ public final class TaskModel implements AutoCloseable {
 
   /** Random parameters, zero optimizer state. */
   public void initializeRandom(long seed) {
-    Random random = new Random(seed);
-    Map<String, Weight> weights = new LinkedHashMap<>();
-    for (FusionGraph.Parameter p : model.parameters().values()) {
-      float[] data = new float[Math.toIntExact(p.size())];
-      String n = p.name();
-      if (n.endsWith("/gamma")) {
-        java.util.Arrays.fill(data, 1f);
-      } else if (!n.endsWith("/bias") && !n.endsWith("/beta")) {
-        for (int i = 0; i < data.length; i++) {
-          data[i] = (float) (random.nextGaussian() * 0.02);
-        }
-      }
-      weights.put(n, new Weight(p.shape(), data));
-    }
-    load(weights, "random initialization");
+    load(Parameters.random(model, seed), "random initialization");
   }
 
   /** Assigns parameters (every one must be given) and resets the optimizer state. */
   public void load(Map<String, Weight> weights, String source) {
-    List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      for (FusionGraph.Parameter p : model.parameters().values()) {
-        Weight w = weights.get(p.name());
-        if (w == null) {
-          throw new io.mmfuse.api.CheckpointException(source + ": no value for parameter " + p.name());
-        }
-        FusionGraph.checkShape(p, w.shape(), source);
-        TFloat32 t = TFloat32.tensorOf(Shape.of(w.shape()), DataBuffers.of(w.data(), true, false));
-        tensors.add(t);
-        runner.feed(p.value(), t).addTarget(p.assign());
-      }
-      runner.run();
-    } finally {
-      tensors.forEach(Tensor::close);
-    }
+    Parameters.assign(session, model, weights, source, false);
     session.run(resetSlots);
   }
 
   /** Assigns the parameters that {@code weights} holds (the others keep their value), e.g. an imported encoder. */
   public void loadPartial(Map<String, Weight> weights, String source) {
-    List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      boolean any = false;
-      for (Map.Entry<String, Weight> e : weights.entrySet()) {
-        FusionGraph.Parameter p = model.parameters().get(e.getKey());
-        if (p == null) {
-          continue;
-        }
-        FusionGraph.checkShape(p, e.getValue().shape(), source);
-        TFloat32 t = TFloat32.tensorOf(Shape.of(e.getValue().shape()), DataBuffers.of(e.getValue().data(), true,
-            false));
-        tensors.add(t);
-        runner.feed(p.value(), t).addTarget(p.assign());
-        any = true;
-      }
-      if (any) {
-        runner.run();
-      }
-    } finally {
-      tensors.forEach(Tensor::close);
-    }
+    Parameters.assign(session, model, weights, source, true);
   }
 
   /** Reads every parameter. */
   public Map<String, Weight> weights() {
-    Map<String, Weight> out = new LinkedHashMap<>();
-    Session.Runner runner = session.runner();
-    model.parameters().values().forEach(p -> runner.fetch(p.read()));
-    try (Result r = runner.run()) {
-      int i = 0;
-      for (FusionGraph.Parameter p : model.parameters().values()) {
-        float[] data = new float[Math.toIntExact(p.size())];
-        ((TFloat32) r.get(i++)).copyTo(DataBuffers.of(data, false, false));
-        out.put(p.name(), new Weight(p.shape(), data));
-      }
-    }
-    return out;
-  }
-
-  private Session.Runner feed(Session.Runner runner, Map<String, InputFeed> feeds, List<Tensor> tensors) {
-    int batch = -1;
-    for (InputConfig in : model.config().inputs()) {
-      InputFeed f = feeds.get(in.name());
-      if (f == null) {
-        throw new InvalidInputException("no feed for input '" + in.name() + "'");
-      }
-      f.validate(in);
-      if (batch >= 0 && f.batch() != batch) {
-        throw new InvalidInputException("input '" + in.name() + "' has " + f.batch() + " examples; others " + batch);
-      }
-      batch = f.batch();
-      for (Object[] t : f.tensors(in)) {
-        tensors.add((Tensor) t[1]);
-        runner.feed((String) t[0], (Tensor) t[1]);
-      }
-    }
-    return runner;
+    return Parameters.read(session, model);
   }
 
   /** One optimizer step on a batch; returns the batch's loss before the step. */
@@ -293,8 +209,8 @@ public final class TaskModel implements AutoCloseable {
   public float trainStep(Map<String, InputFeed> feeds, float[] labels, float learningRate, int seed) {
     List<Tensor> tensors = new ArrayList<>();
     try {
-      Session.Runner runner = feed(session.runner(), feeds, tensors);
-      int batch = feeds.values().iterator().next().batch();
+      Session.Runner runner = session.runner();
+      int batch = Parameters.feed(runner, model.config(), feeds, tensors);
       if (labels.length != batch * outputs) {
         throw new InvalidInputException("labels: expected " + batch + " x " + outputs + " values, found "
             + labels.length);
@@ -322,7 +238,9 @@ public final class TaskModel implements AutoCloseable {
   public float[] predict(Map<String, InputFeed> feeds) {
     List<Tensor> tensors = new ArrayList<>();
     try {
-      Session.Runner runner = feed(session.runner(), feeds, tensors).fetch(predictions);
+      Session.Runner runner = session.runner();
+      Parameters.feed(runner, model.config(), feeds, tensors);
+      runner.fetch(predictions);
       try (Result r = runner.run()) {
         TFloat32 p = (TFloat32) r.get(0);
         float[] out = new float[Math.toIntExact(p.shape().size())];
