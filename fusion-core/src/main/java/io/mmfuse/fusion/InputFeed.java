@@ -77,7 +77,7 @@ public record InputFeed(
         }
       } else {
         check(positions != null && positions.length == bt, n + "/positions", "[" + batch + "," + length + "]");
-        int max = in.maxPositions() - (in.cls() ? 0 : 0);
+        int max = in.maxPositions();
         for (int p : positions) {
           if (p < 0 || p >= max) {
             throw new InvalidInputException("tensor " + n + "/positions: position " + p + " is beyond the "
