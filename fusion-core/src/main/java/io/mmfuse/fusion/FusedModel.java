@@ -30,9 +30,21 @@ public final class FusedModel implements AutoCloseable {
 
   /** Builds the graph and a session configured by {@code sessionConfig} (null for TensorFlow's defaults). */
   public static FusedModel create(FusionConfig config, ConfigProto sessionConfig) {
+    return create(config, sessionConfig, null);
+  }
+
+  /** Builds the graph on the placement runtime-gpu chose, with its session configuration. */
+  public static FusedModel createOn(FusionConfig config, io.mmfuse.runtime.TensorFlowRuntime.Placement placement) {
+    org.tensorflow.DeviceSpec device = org.tensorflow.DeviceSpec.newBuilder()
+        .deviceType(placement.gpu() ? org.tensorflow.DeviceSpec.DeviceType.GPU : org.tensorflow.DeviceSpec.DeviceType.CPU)
+        .deviceIndex(placement.deviceIndex()).build();
+    return create(config, placement.config(), device);
+  }
+
+  private static FusedModel create(FusionConfig config, ConfigProto sessionConfig, org.tensorflow.DeviceSpec device) {
     Graph graph = new Graph();
     try {
-      FusionGraph model = FusionGraph.build(config, graph);
+      FusionGraph model = FusionGraph.build(config, graph, device);
       Session session = sessionConfig == null ? new Session(graph) : new Session(graph, sessionConfig);
       return new FusedModel(graph, model, session);
     } catch (RuntimeException e) {

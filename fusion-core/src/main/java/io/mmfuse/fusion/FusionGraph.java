@@ -72,9 +72,9 @@ public final class FusionGraph {
   private final List<Operand<TFloat32>> attentionProbs = new ArrayList<>();
   private long seed = 1;
 
-  private FusionGraph(FusionConfig config, Graph graph) {
+  private FusionGraph(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device) {
     this.config = config;
-    this.tf = Ops.create(graph);
+    this.tf = device == null ? Ops.create(graph) : Ops.create(graph).withDevice(device);
     this.training = tf.withName(TRAINING).placeholderWithDefault(tf.constant(0.0f), Shape.scalar());
     this.dropoutSeed = tf.withName(DROPOUT_SEED).placeholderWithDefault(tf.constant(new int[] {0, 0}),
         Shape.of(2));
@@ -82,9 +82,14 @@ public final class FusionGraph {
 
   /** Builds the model's graph into {@code graph}. */
   public static FusionGraph build(FusionConfig config, Graph graph) {
+    return build(config, graph, null);
+  }
+
+  /** Builds the model's graph with every op placed on {@code device} (null: TensorFlow places them). */
+  public static FusionGraph build(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device) {
     FusionStrategy strategy = FusionStrategies.get(config.fusion());
     strategy.validate(config);
-    FusionGraph g = new FusionGraph(config, graph);
+    FusionGraph g = new FusionGraph(config, graph, device);
     g.buildModel(strategy);
     return g;
   }

@@ -1,11 +1,13 @@
 package io.mmfuse.examples.cli;
 
-import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.api.safetensors.SafeTensorsWriter;
 import io.mmfuse.fusion.FusedModel;
 import io.mmfuse.fusion.HfCheckpoints;
 import io.mmfuse.fusion.HfFeeds;
+import io.mmfuse.runtime.CApiDeviceLister;
+import io.mmfuse.runtime.RuntimeOptions;
+import io.mmfuse.runtime.TensorFlowRuntime;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,6 +20,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "hf-run", description = "Run a Hugging Face checkpoint (bert, vit, vilt) on safetensors inputs.")
 final class HfRunCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
   @Option(names = "--checkpoint", required = true, paramLabel = "DIR",
       description = "A directory with config.json and model.safetensors.")
   Path checkpoint;
@@ -34,13 +38,16 @@ final class HfRunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    if (!device.equals("cpu")) {
-      throw new InvalidConfigurationException(
-          "--device " + device + " is not available yet: this build runs TensorFlow on the CPU only (--device cpu)");
-    }
+    RuntimeOptions options = RuntimeOptions.of(device);
+    TensorFlowRuntime.Placement placement =
+        TensorFlowRuntime.place(options, new CApiDeviceLister(TensorFlowRuntime.sessionConfig(options)));
+    placement.warning().ifPresent(w -> {
+      spec.commandLine().getErr().println(w);
+      spec.commandLine().getErr().flush();
+    });
     HfCheckpoints.Imported imported = HfCheckpoints.read(checkpoint);
     SafeTensors in = SafeTensors.open(inputs);
-    try (FusedModel model = FusedModel.create(imported.config(), null)) {
+    try (FusedModel model = FusedModel.createOn(imported.config(), placement)) {
       model.load(imported.weights(), checkpoint.toString());
       FusedModel.Output out = model.forward(HfFeeds.fromSafetensors(imported, in));
       SafeTensorsWriter w = new SafeTensorsWriter()

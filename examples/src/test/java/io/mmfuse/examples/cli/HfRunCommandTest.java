@@ -74,11 +74,31 @@ class HfRunCommandTest {
   }
 
   @Test
-  void aGpuIsRefusedUntilTheRuntimeExists(@TempDir Path dir) {
+  void gpuFailsHereNamingTheMissingGpuAndAutoRunsOnTheCpuWithOneWarning(@TempDir Path dir) {
     List<String> err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("bert-tiny").toString(),
         "--inputs", HF.resolve("bert-tiny/reference.safetensors").toString(), "--output",
         dir.resolve("o").toString(), "--device", "gpu");
     assertEquals("2", err.get(1));
-    assertTrue(err.get(0).contains("--device gpu is not available"), err.get(0));
+    assertTrue(err.get(0).contains("--device gpu: TensorFlow sees no GPU")
+        && err.get(0).contains("-Pgpu") && err.get(0).contains("CUDA 12"), err.get(0));
+    assertFalse(dir.resolve("o").toFile().exists());
+
+    Path out = dir.resolve("auto.safetensors");
+    err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("bert-tiny").toString(),
+        "--inputs", HF.resolve("bert-tiny/reference.safetensors").toString(), "--output", out.toString(),
+        "--device", "auto");
+    assertEquals("0", err.get(1), err.get(0));
+    assertEquals(1, err.get(0).lines().filter(l -> l.contains("warning")).count(), err.get(0));
+    assertTrue(err.get(0).contains("found no GPU") && err.get(0).contains("running on the CPU"), err.get(0));
+    assertArrayEquals(SafeTensors.open(HF.resolve("bert-tiny/reference.safetensors")).floats("last_hidden_state"),
+        SafeTensors.open(out).floats("last_hidden_state"), 1e-4f);
+  }
+
+  @Test
+  void devicesListsTheCpu() {
+    List<String> err = new java.util.ArrayList<>();
+    String out = PluginJars.run(err, "devices");
+    assertEquals("0", err.get(1), err.get(0));
+    assertTrue(out.lines().anyMatch(l -> l.matches(".*device:CPU:0\\tCPU\\t\\d+")), out);
   }
 }

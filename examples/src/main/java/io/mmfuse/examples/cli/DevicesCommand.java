@@ -1,0 +1,25 @@
+package io.mmfuse.examples.cli;
+
+import io.mmfuse.runtime.CApiDeviceLister;
+import io.mmfuse.runtime.DeviceInfo;
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code mmfuse devices}: every device TensorFlow sees, one per line: name, type, memory. */
+@Command(name = "devices", description = "List the devices TensorFlow sees: NAME<TAB>TYPE<TAB>MEMORY_BYTES.")
+final class DevicesCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    for (DeviceInfo d : new CApiDeviceLister(null).devices()) {
+      out.println(d.name() + "\t" + d.type() + "\t" + d.memoryBytes());
+    }
+    out.flush();
+    return 0;
+  }
+}
