@@ -69,7 +69,6 @@ public final class FusionGraph {
   private Operand<TFloat32> lastHiddenState;
   private Operand<TFloat32> pooled;
   private Operand<TFloat32> fusedMask;
-  private final List<Operand<TFloat32>> attentionProbs = new ArrayList<>();
   private long seed = 1;
 
   private FusionGraph(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device) {
@@ -118,11 +117,6 @@ public final class FusionGraph {
 
   public Operand<TFloat32> fusedMask() {
     return fusedMask;
-  }
-
-  /** The attention probabilities [B, heads, L, L] of each layer. */
-  public List<Operand<TFloat32>> attentionProbs() {
-    return attentionProbs;
   }
 
   public Operand<TFloat32> training() {
@@ -343,7 +337,6 @@ public final class FusionGraph {
       Operand<TFloat32> scores =
           tf.math.add(tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)), bias);
       Operand<TFloat32> probs = tf.withName(opName(p + "/attention/probs")).nn.softmax(scores);
-      attentionProbs.add(probs);
       probs = dropout(probs, e.attentionDropout());
       Operand<TFloat32> context = tf.train.batchMatMul(probs, v, TFloat32.class);
       Operand<TFloat32> merged =

@@ -187,6 +187,8 @@ public final class DemoRun {
     List<Charts.Case> cases = new ArrayList<>();
     try (Predictor p = Predictor.load(out.resolve("model"), registry)) {
       Dataset d = Dataset.read(data.resolve("test.csv"), "answer", p.spec());
+      var question = registry.tokenizer(new io.mmfuse.api.TokenizerContext(p.spec().getInputs(0),
+          out.resolve("model")));
       for (int i = 0; i < Math.min(4, d.examples().size()); i++) {
         Map<String, Object> ex = d.examples().get(i);
         ShapesDataset.Example src = all.get(testIdx.get(i));
@@ -195,8 +197,7 @@ public final class DemoRun {
         float[] img = a.perInput().get("image");
         float[] words = a.perInput().get("question");
         float[] cols = a.perInput().get("table");
-        int[] ids = registry.tokenizer(new io.mmfuse.api.TokenizerContext(p.spec().getInputs(0),
-            out.resolve("model"))).tokenizeObject(ex.get("question")).ids();
+        int[] ids = question.tokenizeObject(ex.get("question")).ids();
         List<String> labels = new ArrayList<>();
         for (int id : ids) {
           labels.add(id < vocab.size() ? vocab.get(id) : "?");

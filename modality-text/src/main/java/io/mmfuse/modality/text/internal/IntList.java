@@ -43,10 +43,6 @@ public final class IntList {
     return size;
   }
 
-  public void clear() {
-    size = 0;
-  }
-
   public void truncate(int newSize) {
     size = Math.min(size, newSize);
   }

@@ -34,13 +34,4 @@ public final class Pieces {
   public int end(int i) {
     return bounds[2 * i + 1];
   }
-
-  public String text(int i) {
-    return sources[i].substring(bounds[2 * i], bounds[2 * i + 1]);
-  }
-
-  public void clear() {
-    Arrays.fill(sources, 0, size, null);
-    size = 0;
-  }
 }
