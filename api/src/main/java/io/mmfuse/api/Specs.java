@@ -82,6 +82,18 @@ public final class Specs {
         problems.add("backbone: dropout rates must be in [0, 1)");
       }
     }
+    if (spec.hasRuntime()) {
+      io.mmfuse.api.proto.RuntimeSpec r = spec.getRuntime();
+      if (!r.getDevice().isEmpty() && !r.getDevice().matches("cpu|gpu|gpu:\\d+|auto")) {
+        problems.add("runtime: device '" + r.getDevice() + "': expected cpu, gpu, gpu:N or auto");
+      }
+      if (r.getIntraOpThreads() < 0 || r.getInterOpThreads() < 0) {
+        problems.add("runtime: thread counts must be >= 0");
+      }
+      if (r.getGpuMemoryFraction() < 0 || r.getGpuMemoryFraction() > 1) {
+        problems.add("runtime: gpu_memory_fraction must be in [0, 1]; found " + r.getGpuMemoryFraction());
+      }
+    }
     return problems;
   }
 

@@ -16,6 +16,7 @@ import io.mmfuse.api.InvalidConfigurationException;
  * @param attentionDropout dropout on attention probabilities (training only)
  * @param finalNorm a LayerNorm after the last layer
  * @param pooler dense + tanh on the first token
+ * @param precision the arithmetic of the matrix products
  */
 public record EncoderConfig(
     int width,
@@ -28,7 +29,33 @@ public record EncoderConfig(
     float dropout,
     float attentionDropout,
     boolean finalNorm,
-    boolean pooler) {
+    boolean pooler,
+    Precision precision) {
+
+  /** The arithmetic of the encoder's matrix products. */
+  public enum Precision {
+    /** float32 everywhere. */
+    FLOAT32,
+    /**
+     * bfloat16 operands for every matrix product (input projections, Q/K/V, attention scores and context, output,
+     * feed-forward), float32 master weights and results; LayerNorm, softmax, residual sums, the head and the loss in
+     * float32.
+     */
+    MIXED_BFLOAT16
+  }
+
+  /** A float32 encoder. */
+  public EncoderConfig(int width, int layers, int heads, int ffnWidth, boolean preNorm, Activation activation,
+      float layerNormEps, float dropout, float attentionDropout, boolean finalNorm, boolean pooler) {
+    this(width, layers, heads, ffnWidth, preNorm, activation, layerNormEps, dropout, attentionDropout, finalNorm,
+        pooler, Precision.FLOAT32);
+  }
+
+  /** The same encoder with another arithmetic. */
+  public EncoderConfig withPrecision(Precision p) {
+    return new EncoderConfig(width, layers, heads, ffnWidth, preNorm, activation, layerNormEps, dropout,
+        attentionDropout, finalNorm, pooler, p);
+  }
 
   /** Feed-forward activations. */
   public enum Activation {
@@ -38,6 +65,9 @@ public record EncoderConfig(
   }
 
   public EncoderConfig {
+    if (precision == null) {
+      throw new InvalidConfigurationException("encoder: precision is null");
+    }
     if (width <= 0 || heads <= 0 || ffnWidth <= 0 || layers < 0) {
       throw new InvalidConfigurationException(
           "encoder: width, heads and ffn width must be > 0 and layers >= 0; found width " + width + ", heads "

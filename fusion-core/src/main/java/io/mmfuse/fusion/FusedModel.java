@@ -35,10 +35,7 @@ public final class FusedModel implements AutoCloseable {
 
   /** Builds the graph on the placement runtime-gpu chose, with its session configuration. */
   public static FusedModel createOn(FusionConfig config, io.mmfuse.runtime.TensorFlowRuntime.Placement placement) {
-    org.tensorflow.DeviceSpec device = org.tensorflow.DeviceSpec.newBuilder()
-        .deviceType(placement.gpu() ? org.tensorflow.DeviceSpec.DeviceType.GPU : org.tensorflow.DeviceSpec.DeviceType.CPU)
-        .deviceIndex(placement.deviceIndex()).build();
-    return create(config, placement.config(), device);
+    return create(config, placement.config(), placement.deviceSpec());
   }
 
   private static FusedModel create(FusionConfig config, ConfigProto sessionConfig, org.tensorflow.DeviceSpec device) {

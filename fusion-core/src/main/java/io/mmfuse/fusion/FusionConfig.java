@@ -30,6 +30,11 @@ public record FusionConfig(
     }
   }
 
+  /** The same model with another encoder arithmetic. */
+  public FusionConfig withPrecision(EncoderConfig.Precision p) {
+    return new FusionConfig(inputs, fusion, globalCls, modalityTypes, encoder.withPrecision(p));
+  }
+
   /** Returns the input of that name. */
   public InputConfig input(String name) {
     return inputs.stream().filter(i -> i.name().equals(name)).findFirst()

@@ -16,9 +16,9 @@ import org.tensorflow.op.Ops;
 import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
-import org.tensorflow.op.linalg.MatMul;
 import org.tensorflow.op.math.Mean;
 import org.tensorflow.op.train.BatchMatMul;
+import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
 
@@ -138,7 +138,10 @@ public final class FusionGraph {
 
   /** Adds the task head: a dense layer from the pooled features to {@code outputs} logits. */
   public Operand<TFloat32> head(Operand<TFloat32> features, int outputs) {
-    return dense("head", features, config.encoder().width(), outputs);
+    // Always float32: the logits feed the loss.
+    Variable<TFloat32> w = param("head/kernel", true, config.encoder().width(), outputs);
+    Variable<TFloat32> b = param("head/bias", false, outputs);
+    return tf.math.add(tf.linalg.matMul(features, w), b);
   }
 
   // ------------------------------------------------------------------------------------------------------------
@@ -199,7 +202,32 @@ public final class FusionGraph {
   private Operand<TFloat32> dense(String name, Operand<TFloat32> x, int in, int out) {
     Variable<TFloat32> w = param(name + "/kernel", true, in, out);
     Variable<TFloat32> b = param(name + "/bias", false, out);
-    return tf.math.add(tf.linalg.matMul(x, w), b);
+    return tf.math.add(matMul(x, w), b);
+  }
+
+  private boolean mixed() {
+    return config.encoder().precision() == EncoderConfig.Precision.MIXED_BFLOAT16;
+  }
+
+  /** a [N, K] times b [K, M], in bfloat16 under mixed precision (float32 in and out; casts have gradients). */
+  private Operand<TFloat32> matMul(Operand<TFloat32> a, Operand<TFloat32> b) {
+    if (!mixed()) {
+      return tf.linalg.matMul(a, b);
+    }
+    return tf.dtypes.cast(tf.linalg.matMul(bf16(a), bf16(b)), TFloat32.class);
+  }
+
+  /** Batched a times b (b transposed when {@code adjointB}), in bfloat16 under mixed precision. */
+  private Operand<TFloat32> batchMatMul(Operand<TFloat32> a, Operand<TFloat32> b, boolean adjointB) {
+    BatchMatMul.Options adj = BatchMatMul.adjY(adjointB);
+    if (!mixed()) {
+      return tf.train.batchMatMul(a, b, TFloat32.class, adj);
+    }
+    return tf.dtypes.cast(tf.train.batchMatMul(bf16(a), bf16(b), TBfloat16.class, adj), TFloat32.class);
+  }
+
+  private Operand<TBfloat16> bf16(Operand<TFloat32> x) {
+    return tf.dtypes.cast(x, TBfloat16.class);
   }
 
   private Operand<TFloat32> activation(Operand<TFloat32> x) {
@@ -334,11 +362,10 @@ public final class FusionGraph {
       Operand<TFloat32> q = tf.math.mul(tf.stridedSlice(split, Indices.at(0)), scale);
       Operand<TFloat32> k = tf.stridedSlice(split, Indices.at(1));
       Operand<TFloat32> v = tf.stridedSlice(split, Indices.at(2));
-      Operand<TFloat32> scores =
-          tf.math.add(tf.train.batchMatMul(q, k, TFloat32.class, BatchMatMul.adjY(true)), bias);
+      Operand<TFloat32> scores = tf.math.add(batchMatMul(q, k, true), bias);
       Operand<TFloat32> probs = tf.withName(opName(p + "/attention/probs")).nn.softmax(scores);
       probs = dropout(probs, e.attentionDropout());
-      Operand<TFloat32> context = tf.train.batchMatMul(probs, v, TFloat32.class);
+      Operand<TFloat32> context = batchMatMul(probs, v, false);
       Operand<TFloat32> merged =
           tf.reshape(tf.linalg.transpose(context, tf.constant(new int[] {0, 2, 1, 3})), tf.constant(new int[] {-1, h}));
       Operand<TFloat32> attnOut = dropout(dense(p + "/attention/output", merged, h, h), e.dropout());

@@ -29,10 +29,17 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--plugins", paramLabel = "DIR", description = "Also load the modality plugin jars in DIR.")
   Path plugins;
 
+  @picocli.CommandLine.Mixin RuntimeMixin runtime = new RuntimeMixin();
+
   @Override
   public Integer call() throws java.io.IOException {
     try (LoadedPlugins loaded = new LoadedPlugins(plugins);
-        Predictor p = Predictor.load(model, loaded.registry())) {
+        Predictor p = Predictor.load(model, loaded.registry(),
+            runtime.forBundle(model))) {
+      p.runtimeWarning().ifPresent(w -> {
+        spec.commandLine().getErr().println(w);
+        spec.commandLine().getErr().flush();
+      });
       String column = label != null ? label : p.spec().getHead().getLabelColumn();
       Dataset d = Dataset.read(data, column, p.spec());
       List<float[]> preds = p.predictAll(d.examples());

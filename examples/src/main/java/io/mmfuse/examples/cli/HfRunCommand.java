@@ -33,12 +33,11 @@ final class HfRunCommand implements Callable<Integer> {
   @Option(names = "--output", required = true, paramLabel = "FILE.safetensors", description = "Where outputs go.")
   Path output;
 
-  @Option(names = "--device", paramLabel = "cpu|gpu|auto", description = "Where TensorFlow runs (default cpu).")
-  String device = "cpu";
+  @picocli.CommandLine.Mixin RuntimeMixin runtime = new RuntimeMixin();
 
   @Override
   public Integer call() {
-    RuntimeOptions options = RuntimeOptions.of(device);
+    RuntimeOptions options = runtime.over(io.mmfuse.api.proto.RuntimeSpec.getDefaultInstance());
     TensorFlowRuntime.Placement placement =
         TensorFlowRuntime.place(options, new CApiDeviceLister(TensorFlowRuntime.sessionConfig(options)));
     placement.warning().ifPresent(w -> {

@@ -27,11 +27,18 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--plugins", paramLabel = "DIR", description = "Also load the modality plugin jars in DIR.")
   Path plugins;
 
+  @picocli.CommandLine.Mixin RuntimeMixin runtime = new RuntimeMixin();
+
   @Override
   public Integer call() throws java.io.IOException {
     PrintWriter out = spec.commandLine().getOut();
     try (LoadedPlugins loaded = new LoadedPlugins(plugins);
-        Predictor p = Predictor.load(model, loaded.registry())) {
+        Predictor p = Predictor.load(model, loaded.registry(),
+            runtime.forBundle(model))) {
+      p.runtimeWarning().ifPresent(w -> {
+        spec.commandLine().getErr().println(w);
+        spec.commandLine().getErr().flush();
+      });
       Dataset d = Dataset.read(input, null, p.spec());
       List<float[]> preds = p.predictAll(d.examples());
       boolean regression = p.spec().getHead().getTask() == Task.REGRESSION;

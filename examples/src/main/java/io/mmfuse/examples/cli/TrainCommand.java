@@ -55,9 +55,12 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--plugins", paramLabel = "DIR", description = "Also load the modality plugin jars in DIR.")
   Path plugins;
 
+  @picocli.CommandLine.Mixin RuntimeMixin runtime = new RuntimeMixin();
+
   @Override
   public Integer call() throws java.io.IOException {
     ModelSpec s = specFile == null ? ModelSpec.getDefaultInstance() : Specs.validateLenient(Specs.read(specFile));
+    s = s.toBuilder().setRuntime(runtime.over(s.getRuntime()).toSpec()).build();
     Path specDir = specFile == null ? data.toAbsolutePath().getParent() : specFile.toAbsolutePath().getParent();
     Dataset d = Dataset.read(data, label, s);
     Trainer.Options o = new Trainer.Options(epochs, batchSize, lr, 0.1f, cosine, 0.01f, 1.0f, seed, 0.25, patience,

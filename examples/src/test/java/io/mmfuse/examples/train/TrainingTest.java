@@ -111,6 +111,45 @@ class TrainingTest {
   }
 
   @Test
+  void everyCommandThatRunsAModelTakesTheDeviceAndGpuNeverFallsBackSilently() {
+    Path refused = dir.resolve("gpu-model");
+    String[] train = cli("train", "--data", cancerTrain.toString(), "--label", "diagnosis", "--out",
+        refused.toString(), "--epochs", "1", "--device", "gpu");
+    assertEquals("2", train[2]);
+    assertTrue(train[1].contains("--device gpu: TensorFlow sees no GPU") && train[1].contains("-Pgpu"), train[1]);
+    assertTrue(!Files.exists(refused), "nothing is written when the device is refused");
+    for (String command : List.of("eval", "predict")) {
+      String[] r = cli(command, "--model", cancerModel.toString(), command.equals("eval") ? "--data" : "--input",
+          cancerTest.toString(), "--device", "gpu:0");
+      assertEquals("2", r[2], command);
+      assertTrue(r[1].contains("--device gpu:0: TensorFlow sees no GPU"), r[1]);
+      r = cli(command, "--model", cancerModel.toString(), command.equals("eval") ? "--data" : "--input",
+          cancerTest.toString(), "--device", "auto");
+      assertEquals("0", r[2], r[1]);
+      assertEquals(1, r[1].lines().filter(l -> l.contains("warning")).count(), r[1]);
+      assertTrue(r[1].contains("running on the CPU"), r[1]);
+    }
+    String[] bad = cli("predict", "--model", cancerModel.toString(), "--input", cancerTest.toString(), "--device",
+        "tpu");
+    assertEquals("2", bad[2]);
+    assertTrue(bad[1].contains("device 'tpu': expected cpu, gpu, gpu:N or auto"), bad[1]);
+  }
+
+  @Test
+  void mixedPrecisionTrainingStillConverges() throws Exception {
+    ModelSpec mixed = ModelSpec.newBuilder().setBackbone(io.mmfuse.fusion.train.ModelSpecs.defaultBackbone()
+        .toBuilder().setPrecision(io.mmfuse.api.proto.Precision.MIXED_BFLOAT16)).build();
+    Path model = dir.resolve("cancer-bf16");
+    Trainer.Result r = Trainer.train(mixed, Dataset.read(cancerTrain, "diagnosis", null), "diagnosis",
+        Trainer.Options.defaults().withEpochs(20), dir, model, REGISTRY, null);
+    assertEquals(io.mmfuse.api.proto.Precision.MIXED_BFLOAT16, r.spec().getBackbone().getPrecision());
+    double accuracy = heldOutAccuracy(model, cancerTest, "diagnosis");
+    System.out.printf("breast cancer, bfloat16 mixed precision: %.1f s, held-out accuracy %.3f%n", r.seconds(),
+        accuracy);
+    assertTrue(accuracy >= 0.93, "held-out accuracy with bfloat16 " + accuracy);
+  }
+
+  @Test
   void breastCancerReachesAtLeast95PercentOnHeldOutRows() {
     double accuracy = heldOutAccuracy(cancerModel, cancerTest, "diagnosis");
     System.out.println("breast cancer held-out accuracy " + accuracy);

@@ -46,7 +46,9 @@ public final class ModelSpecs {
     };
     return new EncoderConfig(b.getWidth(), b.getLayers(), b.getHeads(), b.getFfnWidth(),
         b.getNorm() != NormPlacement.POST, a, b.getLayerNormEps() > 0 ? b.getLayerNormEps() : 1e-6f,
-        b.getDropout(), b.getAttentionDropout(), b.getFinalLayerNorm(), b.getPooler());
+        b.getDropout(), b.getAttentionDropout(), b.getFinalLayerNorm(), b.getPooler(),
+        b.getPrecision() == io.mmfuse.api.proto.Precision.MIXED_BFLOAT16
+            ? EncoderConfig.Precision.MIXED_BFLOAT16 : EncoderConfig.Precision.FLOAT32);
   }
 
   /** The fused model of a spec whose inputs tokenize into these spaces. */

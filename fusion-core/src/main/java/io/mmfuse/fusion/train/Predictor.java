@@ -13,6 +13,9 @@ import io.mmfuse.fusion.FusionConfig;
 import io.mmfuse.fusion.InputConfig;
 import io.mmfuse.fusion.InputFeed;
 import io.mmfuse.fusion.TaskModel;
+import io.mmfuse.runtime.CApiDeviceLister;
+import io.mmfuse.runtime.RuntimeOptions;
+import io.mmfuse.runtime.TensorFlowRuntime;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,7 +47,11 @@ public final class Predictor implements AutoCloseable {
   private final SavedModelBundle bundle;
   private final int outputs;
 
-  private Predictor(ModelSpec spec, Tokenizers tokenizers, FusionConfig config, SavedModelBundle bundle) {
+  private final String runtimeWarning;
+
+  private Predictor(ModelSpec spec, Tokenizers tokenizers, FusionConfig config, SavedModelBundle bundle,
+      String runtimeWarning) {
+    this.runtimeWarning = runtimeWarning;
     this.spec = spec;
     this.tokenizers = tokenizers;
     this.config = config;
@@ -52,9 +59,23 @@ public final class Predictor implements AutoCloseable {
     this.outputs = ModelSpecs.outputs(spec);
   }
 
-  /** Loads a bundle, checking its manifest, with the modality plugins of {@code registry}. */
+  /**
+   * Loads a bundle, checking its manifest, with the modality plugins of {@code registry}; runs where the bundle's
+   * spec says ({@code runtime}; the CPU when it says nothing).
+   */
   public static Predictor load(Path dir, ModalityRegistry registry) {
+    return load(dir, registry, null);
+  }
+
+  /**
+   * Loads a bundle to run with the given runtime options (device, threads, XLA); null: the bundle spec's. When
+   * {@code auto} falls back to the CPU, {@link #runtimeWarning()} says why.
+   */
+  public static Predictor load(Path dir, ModalityRegistry registry, RuntimeOptions runtime) {
     ModelSpec spec = ModelBundle.verify(dir);
+    RuntimeOptions options = runtime != null ? runtime : RuntimeOptions.fromSpec(spec.getRuntime());
+    TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(options,
+        new CApiDeviceLister(TensorFlowRuntime.sessionConfig(options)));
     Map<String, ModalityTokenizer<?>> toks = new LinkedHashMap<>();
     for (InputSpec in : spec.getInputsList()) {
       toks.put(in.getName(), registry.tokenizer(new TokenizerContext(in, dir)));
@@ -63,11 +84,17 @@ public final class Predictor implements AutoCloseable {
     FusionConfig config = ModelSpecs.fusionConfig(spec, tokenizers.spaces());
     SavedModelBundle bundle;
     try {
-      bundle = SavedModelBundle.load(dir.resolve(ModelBundle.SAVED_MODEL).toString(), "serve");
+      bundle = SavedModelBundle.loader(dir.resolve(ModelBundle.SAVED_MODEL).toString()).withTags("serve")
+          .withConfigProto(placement.config()).load();
     } catch (RuntimeException e) {
       throw new CheckpointException("bundle " + dir + ": the SavedModel cannot be loaded: " + e.getMessage(), e);
     }
-    return new Predictor(spec, tokenizers, config, bundle);
+    return new Predictor(spec, tokenizers, config, bundle, placement.warning().orElse(null));
+  }
+
+  /** Why {@code --device auto} chose the CPU, if it did. */
+  public java.util.Optional<String> runtimeWarning() {
+    return java.util.Optional.ofNullable(runtimeWarning);
   }
 
   public ModelSpec spec() {

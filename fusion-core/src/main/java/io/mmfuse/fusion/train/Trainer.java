@@ -15,6 +15,9 @@ import io.mmfuse.fusion.FusionConfig;
 import io.mmfuse.fusion.InputFeed;
 import io.mmfuse.fusion.TaskModel;
 import io.mmfuse.fusion.Weight;
+import io.mmfuse.runtime.CApiDeviceLister;
+import io.mmfuse.runtime.RuntimeOptions;
+import io.mmfuse.runtime.TensorFlowRuntime;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -177,7 +180,14 @@ public final class Trainer {
       double bestScore = Double.NEGATIVE_INFINITY;
       int epochsRun = 0;
       float[] valPredictions;
-      try (TaskModel model = TaskModel.create(config, ModelSpecs.task(spec), outputs, optimizer, null)) {
+      RuntimeOptions runtime = RuntimeOptions.fromSpec(spec.getRuntime());
+      TensorFlowRuntime.Placement placement =
+          TensorFlowRuntime.place(runtime, new CApiDeviceLister(TensorFlowRuntime.sessionConfig(runtime)));
+      if (log != null) {
+        placement.warning().ifPresent(log::println);
+      }
+      try (TaskModel model =
+          TaskModel.create(config, ModelSpecs.task(spec), outputs, optimizer, placement.config())) {
         model.initializeRandom(opt.seed());
         if (!spec.getBackbone().getInitCheckpoint().isEmpty()) {
           Path ckptDir = specDir.resolve(spec.getBackbone().getInitCheckpoint());

@@ -1,0 +1,116 @@
+package io.mmfuse.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.InvalidConfigurationException;
+import io.mmfuse.api.proto.RuntimeSpec;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class TensorFlowRuntimeTest {
+  private static final DeviceLister NO_GPU = () -> List.of(new DeviceInfo("/device:CPU:0", "CPU", 0));
+  /** A lister that claims a GPU TensorFlow cannot actually use here: what a machine without CUDA libraries shows. */
+  private static final DeviceLister PHANTOM_GPU = () -> List.of(new DeviceInfo("/device:CPU:0", "CPU", 0),
+      new DeviceInfo("/device:GPU:0", "GPU", 80L << 30));
+
+  @Test
+  void theRealListerSeesThisMachinesCpu() {
+    List<DeviceInfo> devices = new CApiDeviceLister(null).devices();
+    assertTrue(devices.stream().anyMatch(d -> d.type().equals("CPU") && d.name().endsWith("CPU:0")), devices::toString);
+  }
+
+  @Test
+  void theProbeRunsOnTheCpuAndSaysSo() {
+    TensorFlowRuntime.Placement p = TensorFlowRuntime.place(RuntimeOptions.of("cpu"), NO_GPU);
+    assertFalse(p.gpu());
+    assertTrue(TensorFlowRuntime.probe(p).endsWith("device:CPU:0"));
+  }
+
+  @Test
+  void gpuWithoutAGpuFailsSayingHowToFixIt() {
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+        () -> TensorFlowRuntime.place(RuntimeOptions.of("gpu"), NO_GPU));
+    assertTrue(e.getMessage().contains("sees no GPU"), e.getMessage());
+    assertTrue(e.getMessage().contains("-Pgpu") && e.getMessage().contains("CUDA 12"), e.getMessage());
+    assertTrue(e.getMessage().contains("CPU-only"), e.getMessage());
+  }
+
+  @Test
+  void aListedGpuThatCannotRunTheProbeIsRefusedNotSilentlyReplaced() {
+    // The probe is pinned to the GPU with soft placement off: here TensorFlow has no GPU kernels, so it must fail.
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+        () -> TensorFlowRuntime.place(RuntimeOptions.of("gpu:0"), PHANTOM_GPU));
+    assertTrue(e.getMessage().contains("probe could not run on GPU:0"), e.getMessage());
+    assertThrows(InvalidConfigurationException.class,
+        () -> TensorFlowRuntime.place(RuntimeOptions.of("gpu:1"), PHANTOM_GPU));
+  }
+
+  @Test
+  void autoFallsBackToTheCpuWithOneWarning() {
+    for (DeviceLister lister : List.of(NO_GPU, PHANTOM_GPU)) {
+      TensorFlowRuntime.Placement p = TensorFlowRuntime.place(RuntimeOptions.of("auto"), lister);
+      assertFalse(p.gpu());
+      assertTrue(p.warning().orElseThrow().startsWith("mmfuse: warning: --device auto"), p.warning()::get);
+      assertFalse(p.warning().get().contains("\n"));
+      assertTrue(TensorFlowRuntime.probe(p).endsWith("device:CPU:0"));
+    }
+  }
+
+  @Test
+  void optionsComeFromTheSpecAndAreChecked() {
+    RuntimeOptions o = RuntimeOptions.fromSpec(RuntimeSpec.newBuilder().setDevice("gpu:1").setIntraOpThreads(3)
+        .setXla(true).setVisibleDevices("1,2").build());
+    assertEquals(1, o.gpuIndex());
+    assertEquals(3, o.intraOpThreads());
+    assertTrue(o.xla());
+    assertEquals(o, RuntimeOptions.fromSpec(o.toSpec()));
+    assertEquals("cpu", RuntimeOptions.fromSpec(RuntimeSpec.getDefaultInstance()).device());
+    assertThrows(InvalidConfigurationException.class, () -> RuntimeOptions.of("tpu"));
+    assertThrows(InvalidConfigurationException.class, () -> RuntimeOptions.of("cpu").withThreads(-1, 0));
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+        () -> RuntimeOptions.fromSpec(RuntimeSpec.newBuilder().setVisibleDevices("0;1").build()));
+    assertTrue(e.getMessage().contains("'0;1'"), e.getMessage());
+  }
+
+  // Thread counts and XLA are process-wide in TensorFlow: each setting is observed in a JVM of its own.
+
+  @Test
+  void oneIntraOpThreadMeansOneThreadDoesTheWork() throws Exception {
+    assertEquals("busy_threads=1", observe(1, false).get(0));
+  }
+
+  @Test
+  void twoIntraOpThreadsShareTheWork() throws Exception {
+    assertEquals("busy_threads=2", observe(2, false).get(0));
+  }
+
+  @Test
+  void xlaCompilesTheGraphOnlyWhenAskedFor() throws Exception {
+    String off = observe(0, false).get(1);
+    String on = observe(0, true).get(1);
+    assertFalse(off.contains("_XlaRun"), off);
+    assertTrue(off.contains("_MklMatMul") || off.contains("MatMul"), off);
+    assertTrue(on.contains("_XlaCompile") && on.contains("_XlaRun"), on);
+    assertFalse(on.contains("MatMul"), on);
+  }
+
+  private static List<String> observe(int threads, boolean xla) throws Exception {
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), RuntimeObservation.class.getName(), Integer.toString(threads),
+        Boolean.toString(xla)).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+    List<String> lines;
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      lines = r.lines().filter(l -> l.startsWith("busy_threads=") || l.startsWith("op_types=")).toList();
+    }
+    assertEquals(0, p.waitFor());
+    assertEquals(2, lines.size(), lines::toString);
+    return lines;
+  }
+}
