@@ -17,7 +17,6 @@ import org.tensorflow.op.core.Assign;
 import org.tensorflow.op.core.Placeholder;
 import org.tensorflow.op.core.Variable;
 import org.tensorflow.op.math.Mean;
-import org.tensorflow.op.train.BatchMatMul;
 import org.tensorflow.types.TBfloat16;
 import org.tensorflow.types.TFloat32;
 import org.tensorflow.types.TInt32;
@@ -202,7 +201,8 @@ public final class FusionGraph {
   private Operand<TFloat32> dense(String name, Operand<TFloat32> x, int in, int out) {
     Variable<TFloat32> w = param(name + "/kernel", true, in, out);
     Variable<TFloat32> b = param(name + "/bias", false, out);
-    return tf.math.add(matMul(x, w), b);
+    // BiasAdd, not Add: Grappler's remapper fuses MatMul + BiasAdd (+ GELU) into one oneDNN kernel.
+    return tf.nn.biasAdd(matMul(x, w), b);
   }
 
   private boolean mixed() {
@@ -217,13 +217,24 @@ public final class FusionGraph {
     return tf.dtypes.cast(tf.linalg.matMul(bf16(a), bf16(b)), TFloat32.class);
   }
 
-  /** Batched a times b (b transposed when {@code adjointB}), in bfloat16 under mixed precision. */
+  /**
+   * Batched a times b (b transposed when {@code adjointB}), in bfloat16 under mixed precision. Built as
+   * {@code BatchMatMulV2}, which TensorFlow's oneDNN build runs with its own kernel; TF Java only offers
+   * {@code BatchMatMulV3}, which it does not, and which ran this model's attention 2.3x slower here.
+   */
   private Operand<TFloat32> batchMatMul(Operand<TFloat32> a, Operand<TFloat32> b, boolean adjointB) {
-    BatchMatMul.Options adj = BatchMatMul.adjY(adjointB);
     if (!mixed()) {
-      return tf.train.batchMatMul(a, b, TFloat32.class, adj);
+      return batchMatMulV2(a, b, adjointB);
     }
-    return tf.dtypes.cast(tf.train.batchMatMul(bf16(a), bf16(b), TBfloat16.class, adj), TFloat32.class);
+    return tf.dtypes.cast(batchMatMulV2(bf16(a), bf16(b), adjointB), TFloat32.class);
+  }
+
+  @SuppressWarnings("unchecked")
+  private <T extends org.tensorflow.types.family.TNumber> Operand<T> batchMatMulV2(Operand<T> a, Operand<T> b,
+      boolean adjointB) {
+    org.tensorflow.OperationBuilder op = tf.scope().opBuilder("BatchMatMulV2", "BatchMatMulV2");
+    op.addInput(a.asOutput()).addInput(b.asOutput()).setAttr("adj_x", false).setAttr("adj_y", adjointB);
+    return (Operand<T>) (Operand<?>) op.build().output(0);
   }
 
   private Operand<TBfloat16> bf16(Operand<TFloat32> x) {
@@ -359,9 +370,12 @@ public final class FusionGraph {
       Operand<TFloat32> attnIn = e.preNorm() ? layerNorm(p + "/norm1", x) : x;
       Operand<TFloat32> qkv = tf.reshape(dense(p + "/attention/qkv", attnIn, h, 3 * h), shapeQkv);
       Operand<TFloat32> split = tf.linalg.transpose(qkv, tf.constant(new int[] {2, 0, 3, 1, 4}));
-      Operand<TFloat32> q = tf.math.mul(tf.stridedSlice(split, Indices.at(0)), scale);
-      Operand<TFloat32> k = tf.stridedSlice(split, Indices.at(1));
-      Operand<TFloat32> v = tf.stridedSlice(split, Indices.at(2));
+      // Unpack, not three strided slices: its gradient is one Pack instead of three zero-filled StridedSliceGrads.
+      List<org.tensorflow.Output<TFloat32>> parts = tf.unstack(split, 3L, org.tensorflow.op.core.Unstack.axis(0L))
+          .output();
+      Operand<TFloat32> q = tf.math.mul(parts.get(0), scale);
+      Operand<TFloat32> k = parts.get(1);
+      Operand<TFloat32> v = parts.get(2);
       Operand<TFloat32> scores = tf.math.add(batchMatMul(q, k, true), bias);
       Operand<TFloat32> probs = tf.withName(opName(p + "/attention/probs")).nn.softmax(scores);
       probs = dropout(probs, e.attentionDropout());

@@ -252,6 +252,41 @@ public final class TaskModel implements AutoCloseable {
     }
   }
 
+  /** Runs {@link #predict} once with a full trace: where each op ran and for how long (for profiling). */
+  public org.tensorflow.proto.RunMetadata traceForward(Map<String, InputFeed> feeds) {
+    List<Tensor> tensors = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      Parameters.feed(runner, model.config(), feeds, tensors);
+      runner.fetch(predictions).setOptions(io.mmfuse.runtime.TensorFlowRuntime.fullTrace());
+      try (Result r = runner.runAndFetchMetadata()) {
+        return r.getMetadata().orElseThrow();
+      }
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+
+  /** Runs one training step (learning rate 0: the weights keep their values) with a full trace. */
+  public org.tensorflow.proto.RunMetadata traceTrainStep(Map<String, InputFeed> feeds, float[] labels) {
+    List<Tensor> tensors = new ArrayList<>();
+    try {
+      Session.Runner runner = session.runner();
+      int batch = Parameters.feed(runner, model.config(), feeds, tensors);
+      TFloat32 y = TFloat32.tensorOf(Shape.of(batch, outputs), DataBuffers.of(labels, true, false));
+      tensors.add(y);
+      TFloat32 lr = TFloat32.scalarOf(0f);
+      tensors.add(lr);
+      runner.feed(LABELS, y).feed(LEARNING_RATE, lr).addTarget(trainOp).fetch(loss)
+          .setOptions(io.mmfuse.runtime.TensorFlowRuntime.fullTrace());
+      try (Result r = runner.runAndFetchMetadata()) {
+        return r.getMetadata().orElseThrow();
+      }
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+
   /** Saves every variable (parameters and optimizer state) to a checkpoint prefix. */
   public void saveCheckpoint(Path prefix) {
     session.save(prefix.toString());

@@ -75,13 +75,22 @@ public final class TensorFlowRuntime {
     }
     b.setGpuOptions(gpu);
     if (o.xla()) {
-      // Outside Python, TensorFlow compiles CPU clusters only with this process-wide flag (TF_XLA_FLAGS's
-      // --tf_xla_cpu_global_jit); the session's jit level then decides per session.
-      org.tensorflow.internal.c_api.global.tensorflow.TF_SetTfXlaCpuGlobalJit((byte) 1);
+      enableXla();
       b.setGraphOptions(GraphOptions.newBuilder().setOptimizerOptions(
           OptimizerOptions.newBuilder().setGlobalJitLevel(OptimizerOptions.GlobalJitLevel.ON_1)));
     }
     return b.build();
+  }
+
+  /**
+   * Lets sessions of this process compile with XLA on the CPU: outside Python TensorFlow does so only with a
+   * process-wide flag (TF_XLA_FLAGS's {@code --tf_xla_cpu_global_jit}), and it takes effect only when set before the
+   * process's first session ran. {@link #sessionConfig} sets it when the options ask for XLA; a process that runs
+   * sessions without XLA first and with XLA later (a benchmark) calls this at its start. Sessions whose options leave
+   * XLA off still run uncompiled.
+   */
+  public static void enableXla() {
+    org.tensorflow.internal.c_api.global.tensorflow.TF_SetTfXlaCpuGlobalJit((byte) 1);
   }
 
   /** Decides the placement, checking with {@code lister} that a requested GPU exists and with a probe that it runs. */

@@ -12,7 +12,8 @@ import picocli.CommandLine.Command;
     version = "mmfuse 0.1.0",
     description = "Multimodal Transformers on the JVM.",
     subcommands = {ModalitiesCommand.class, TokenizeCommand.class, HfRunCommand.class, TrainCommand.class,
-      EvalCommand.class, PredictCommand.class, DemoCommand.class, DevicesCommand.class, CommandLine.HelpCommand.class})
+      EvalCommand.class, PredictCommand.class, DemoCommand.class, DevicesCommand.class, BenchCommand.class,
+      CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

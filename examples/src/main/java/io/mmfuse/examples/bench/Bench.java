@@ -1,0 +1,440 @@
+package io.mmfuse.examples.bench;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import io.mmfuse.api.Specs;
+import io.mmfuse.api.plugin.ModalityRegistry;
+import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.examples.bench.Workloads.Workload;
+import io.mmfuse.fusion.EncoderConfig;
+import io.mmfuse.fusion.FusionConfig;
+import io.mmfuse.fusion.InputFeed;
+import io.mmfuse.fusion.TaskModel;
+import io.mmfuse.fusion.train.Dataset;
+import io.mmfuse.fusion.train.ModelBundle;
+import io.mmfuse.fusion.train.Predictor;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.modality.image.ImageConfig;
+import io.mmfuse.modality.image.ImageDecoder;
+import io.mmfuse.modality.image.ImageProcessor;
+import io.mmfuse.modality.image.Patches;
+import io.mmfuse.modality.text.HfTokenizer;
+import io.mmfuse.runtime.RuntimeOptions;
+import io.mmfuse.runtime.TensorFlowRuntime;
+import java.awt.Color;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import javax.imageio.ImageIO;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.op.Ops;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.types.TBfloat16;
+import org.tensorflow.types.TFloat32;
+
+/**
+ * {@code mmfuse bench}: TensorFlow's own float32 matmul rate on this machine (the practical peak), the fused encoder's
+ * forward and training throughput and FLOP utilization at two sizes under each runtime variant (default, XLA,
+ * bfloat16, both), single-example prediction latency through the {@link Predictor}, and the tokenizers' and the
+ * image pipeline's throughput; all in one process, so that every ratio compares figures from the same run.
+ */
+public final class Bench {
+  /** The runtime variants measured for each workload. */
+  public record Variant(String name, boolean xla, EncoderConfig.Precision precision) {}
+
+  public static final List<Variant> VARIANTS = List.of(
+      new Variant("default", false, EncoderConfig.Precision.FLOAT32),
+      new Variant("xla", true, EncoderConfig.Precision.FLOAT32),
+      new Variant("bf16", false, EncoderConfig.Precision.MIXED_BFLOAT16),
+      new Variant("xla+bf16", true, EncoderConfig.Precision.MIXED_BFLOAT16));
+
+  /** mm-small's batch. */
+  public static final int SMALL_BATCH = Workloads.SMALL.batch();
+
+  private final boolean quick;
+  /** Seconds each measurement runs at least (the full run's; quick and smoke runs scale it down). */
+  private final double seconds;
+  private final ModalityRegistry registry;
+  private final PrintWriter log;
+  private final Path work;
+
+  /** Call before any TensorFlow session of the process ran: the XLA variants need it (see TensorFlowRuntime). */
+  public Bench(boolean quick, ModalityRegistry registry, PrintWriter log, Path work) {
+    this(quick, quick ? 1.0 : 3.0, registry, log, work);
+  }
+
+  /** A run whose measurements last at least {@code seconds} each (tests use a tiny value: figures, not speed). */
+  Bench(boolean quick, double seconds, ModalityRegistry registry, PrintWriter log, Path work) {
+    TensorFlowRuntime.enableXla();
+    this.quick = quick;
+    this.seconds = seconds;
+    this.registry = registry;
+    this.log = log;
+    this.work = work;
+  }
+
+  /** Runs everything and returns the results. */
+  public JsonObject run() throws IOException {
+    JsonObject out = new JsonObject();
+    out.add("machine", machine());
+    double peak = matmulGflops(false);
+    out.addProperty("matmul_gflops", round(peak));
+    double peakBf16 = matmulGflops(true);
+    out.addProperty("matmul_bf16_gflops", round(peakBf16));
+    line("matmul 1024^3: float32 %.1f GFLOP/s, bfloat16 %.1f GFLOP/s", peak, peakBf16);
+    JsonObject workloads = new JsonObject();
+    for (Workload w : quick ? List.of(Workloads.SMALL) : List.of(Workloads.SMALL, Workloads.BASE)) {
+      JsonObject variants = new JsonObject();
+      for (Variant v : VARIANTS) {
+        variants.add(v.name(), workload(w, v, peak));
+      }
+      workloads.add(w.name(), variants);
+    }
+    out.add("workloads", workloads);
+    out.add("predict_latency_ms", latency());
+    out.add("preprocessing", preprocessing());
+    JsonObject settings = new JsonObject();
+    settings.addProperty("quick", quick);
+    settings.addProperty("flops", "matrix products only, 2 per multiply-add; a training step counts 3x forward");
+    settings.addProperty("tokens_per_example", Workloads.TOKENS);
+    out.add("settings", settings);
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  private static JsonObject machine() {
+    JsonObject m = new JsonObject();
+    m.addProperty("cores", Runtime.getRuntime().availableProcessors());
+    try {
+      Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name")).findFirst()
+          .ifPresent(l -> m.addProperty("cpu", l.substring(l.indexOf(':') + 1).trim()));
+    } catch (IOException e) {
+      // Not Linux: the core count says enough.
+    }
+    m.addProperty("java", System.getProperty("java.version"));
+    return m;
+  }
+
+  private ConfigProto session(boolean xla) {
+    return TensorFlowRuntime.place(RuntimeOptions.of("cpu").withXla(xla), List::of).config();
+  }
+
+  /** TensorFlow's 1024x1024x1024 MatMul rate, operands fed from variables so that nothing is folded away. */
+  double matmulGflops(boolean bf16) {
+    int n = 1024;
+    try (Graph g = new Graph()) {
+      Ops tf = Ops.create(g);
+      Operand<TFloat32> ua = tf.random.randomUniform(tf.constant(new int[] {n, n}), TFloat32.class);
+      Operand<TFloat32> ub = tf.random.randomUniform(tf.constant(new int[] {n, n}), TFloat32.class);
+      if (bf16) {
+        Operand<TBfloat16> a16 = tf.variable(tf.dtypes.cast(ua, TBfloat16.class));
+        Operand<TBfloat16> b16 = tf.variable(tf.dtypes.cast(ub, TBfloat16.class));
+        // Reduce to one number so that fetching costs nothing next to the product.
+        tf.withName("out").reduceSum(tf.linalg.matMul(a16, b16), tf.constant(new int[] {0, 1}));
+      } else {
+        tf.withName("out").reduceSum(tf.linalg.matMul(tf.variable(ua), tf.variable(ub)),
+            tf.constant(new int[] {0, 1}));
+      }
+      try (Session s = new Session(g, session(false))) {
+        double rate = rate(() -> s.runner().fetch("out").run().close(), seconds < 0.5 ? 2 : 20, seconds);
+        return rate * 2.0 * n * n * n / 1e9;
+      }
+    }
+  }
+
+  private JsonObject workload(Workload w, Variant v, double peak) {
+    FusionConfig config = Workloads.config(w, v.precision());
+    Map<String, InputFeed> feeds = Workloads.feeds(w.batch(), 7);
+    float[] labels = new float[w.batch() * 2];
+    for (int i = 0; i < w.batch(); i++) {
+      labels[2 * i + i % 2] = 1f;
+    }
+    double seconds = this.seconds * (w == Workloads.BASE ? 2 : 1.3);
+    int minSteps = this.seconds < 0.5 ? 1 : quick ? 3 : 5;
+    JsonObject o = new JsonObject();
+    try (TaskModel model = TaskModel.create(config, TaskModel.Task.CLASSIFICATION, 2, TaskModel.Optimizer.defaults(),
+        session(v.xla()))) {
+      model.initializeRandom(1);
+      double forward = rate(() -> model.predict(feeds), minSteps, seconds) * w.batch();
+      int[] step = {0};
+      double train = rate(() -> model.trainStep(feeds, labels, 1e-5f, step[0]++), minSteps, seconds) * w.batch();
+      double flops = w.forwardFlops();
+      double fg = forward * flops / 1e9;
+      double tg = train * 3 * flops / 1e9;
+      o.addProperty("forward_samples_per_s", round(forward));
+      o.addProperty("forward_gflops", round(fg));
+      o.addProperty("forward_of_matmul_peak", round(fg / peak));
+      o.addProperty("train_samples_per_s", round(train));
+      o.addProperty("train_gflops", round(tg));
+      o.addProperty("train_of_matmul_peak", round(tg / peak));
+      line("%-8s %-9s forward %7.1f samples/s %6.1f GFLOP/s (%3.0f%% of matmul)   train %6.1f samples/s %6.1f"
+          + " GFLOP/s (%3.0f%%)", w.name(), v.name(), forward, fg, 100 * fg / peak, train, tg, 100 * tg / peak);
+    }
+    return o;
+  }
+
+  /**
+   * Where a forward pass and a training step of mm-small spend their time, by op type, from TensorFlow's own trace
+   * (summed op times; with two intra-op threads ops overlap, so shares are what matter).
+   */
+  public void profile(Variant v, int batch) {
+    Workload w = Workloads.SMALL;
+    Map<String, InputFeed> feeds = Workloads.feeds(batch, 7);
+    float[] labels = new float[batch * 2];
+    for (int i = 0; i < batch; i++) {
+      labels[2 * i] = 1f;
+    }
+    try (TaskModel model = TaskModel.create(Workloads.config(w, v.precision()), TaskModel.Task.CLASSIFICATION, 2,
+        TaskModel.Optimizer.defaults(), session(v.xla()))) {
+      model.initializeRandom(1);
+      for (int i = 0; i < 3; i++) {
+        model.predict(feeds);
+        model.trainStep(feeds, labels, 1e-5f, i);
+      }
+      for (String what : List.of("forward", "train")) {
+        org.tensorflow.proto.RunMetadata md = what.equals("forward") ? model.traceForward(feeds)
+            : model.traceTrainStep(feeds, labels);
+        Map<String, Long> byType = new java.util.HashMap<>();
+        long total = 0;
+        for (var d : md.getStepStats().getDevStatsList()) {
+          for (var n : d.getNodeStatsList()) {
+            long us = n.getOpEndRelMicros() - n.getOpStartRelMicros();
+            String label = n.getTimelineLabel();
+            int eq = label.indexOf("= ");
+            String type = eq >= 0 ? label.substring(eq + 2).replaceAll("\\(.*", "") : n.getNodeName();
+            byType.merge(type, us, Long::sum);
+            total += us;
+          }
+        }
+        long all = total;
+        line("profile %s %s (%s, batch %d): %.1f ms of op time", w.name(), what, v.name(), batch, all / 1e3);
+        byType.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(14)
+            .forEach(e -> line("  %-28s %7.1f ms %5.1f%%", e.getKey(), e.getValue() / 1e3, 100.0 * e.getValue() / all));
+      }
+    }
+  }
+
+  /** Calls {@code step} twice to warm up, then until both {@code minSteps} and {@code minSeconds}; steps per second. */
+  static double rate(Runnable step, int minSteps, double minSeconds) {
+    step.run();
+    step.run();
+    long start = System.nanoTime();
+    int n = 0;
+    while (n < minSteps || System.nanoTime() - start < minSeconds * 1e9) {
+      step.run();
+      n++;
+    }
+    return n / ((System.nanoTime() - start) / 1e9);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** Trains a small text+image+table mm-small model for one epoch, then times single predictions. */
+  private JsonObject latency() throws IOException {
+    Path data = work.resolve("latency");
+    Files.createDirectories(data);
+    List<String> vocab = vocabulary();
+    Files.write(data.resolve("vocab.txt"), vocab);
+    Random r = new Random(11);
+    List<String> rows = new ArrayList<>();
+    StringBuilder header = new StringBuilder("text,image");
+    for (int c = 0; c < Workloads.COLUMNS; c++) {
+      header.append(",c").append(c);
+    }
+    rows.add(header.append(",label").toString());
+    List<Map<String, Object>> examples = new ArrayList<>();
+    for (int i = 0; i < 48; i++) {
+      String text = sentence(vocab, r, Workloads.TEXT_TOKENS - 2);
+      // A 224x224 JPEG, as a service would receive a photograph.
+      byte[] jpeg = encode(picture(224, 224, r), "jpg");
+      Files.write(data.resolve("img" + i + ".jpg"), jpeg);
+      StringBuilder row = new StringBuilder(text).append(",img").append(i).append(".jpg");
+      Map<String, String> cells = new LinkedHashMap<>();
+      for (int c = 0; c < Workloads.COLUMNS; c++) {
+        String v = String.format(Locale.ROOT, "%.3f", r.nextGaussian());
+        cells.put("c" + c, v);
+        row.append(',').append(v);
+      }
+      rows.add(row.append(',').append(i % 2 == 0 ? "yes" : "no").toString());
+      examples.add(Map.of("text", text, "image", jpeg, "table", cells));
+    }
+    Files.write(data.resolve("data.csv"), rows);
+    JsonObject out = new JsonObject();
+    for (EncoderConfig.Precision p : EncoderConfig.Precision.values()) {
+      Workload w = Workloads.SMALL;
+      String spec = """
+          inputs { name: "text" modality: "text"
+            text { tokenizer_file: "vocab.txt" lowercase: true add_special_tokens: true max_length: 64 } }
+          inputs { name: "image" modality: "image" image { preset: "vit" } }
+          inputs { name: "table" modality: "table" table {
+            columns { name: "text" kind: IGNORED } columns { name: "image" kind: IGNORED } } }
+          backbone { width: %d layers: %d heads: %d ffn_width: %d norm: PRE activation: GELU fusion: CONCAT
+            final_layer_norm: true precision: %s }
+          """.formatted(w.width(), w.layers(), w.heads(), w.ffn(),
+          p == EncoderConfig.Precision.MIXED_BFLOAT16 ? "MIXED_BFLOAT16" : "FLOAT32");
+      Path specFile = data.resolve("spec-" + p);
+      Files.writeString(specFile, spec);
+      ModelSpec s = Specs.read(specFile);
+      Path bundle = work.resolve("latency-model-" + p);
+      Trainer.train(s, Dataset.read(data.resolve("data.csv"), "label", s), "label",
+          Trainer.Options.defaults().withEpochs(1).withBatchSize(16), data, bundle, registry, null);
+      String precision = p == EncoderConfig.Precision.FLOAT32 ? "float32" : "bf16";
+      // TensorFlow's default threads (one intra-op thread per core), and one intra-op thread with two ops at once,
+      // which suits a single example's small ops better. Per session only where TF_OVERRIDE_GLOBAL_THREADPOOL=1
+      // (./mmfuse sets it); otherwise the process's first session's threads hold and both rows measure those.
+      for (String threads : List.of("default_threads", "intra1_inter2")) {
+        RuntimeOptions options = threads.equals("default_threads") ? RuntimeOptions.of("cpu")
+            : RuntimeOptions.of("cpu").withThreads(1, 2);
+        try (Predictor predictor = Predictor.load(bundle, registry, options)) {
+          JsonObject l = timePredictions(predictor, examples);
+          String key = precision + "_" + threads;
+          if (key.equals("float32_default_threads")) {
+            out.addProperty("p50", l.get("p50").getAsDouble());
+            out.addProperty("p99", l.get("p99").getAsDouble());
+          }
+          out.add(key, l);
+          line("predict latency (mm-small, text+image+table, one example, %s, %s): p50 %.2f ms, p99 %.2f ms",
+              precision, threads.replace('_', ' '), l.get("p50").getAsDouble(), l.get("p99").getAsDouble());
+        }
+      }
+      ModelBundle.deleteTree(bundle);
+    }
+    return out;
+  }
+
+  private JsonObject timePredictions(Predictor predictor, List<Map<String, Object>> examples) {
+    int warm = seconds < 0.5 ? 3 : quick ? 20 : 50;
+    int n = seconds < 0.5 ? 10 : quick ? 100 : 400;
+    for (int i = 0; i < warm; i++) {
+      predictor.predict(examples.get(i % examples.size()));
+    }
+    double[] ms = new double[n];
+    for (int i = 0; i < n; i++) {
+      long t0 = System.nanoTime();
+      predictor.predict(examples.get(i % examples.size()));
+      ms[i] = (System.nanoTime() - t0) / 1e6;
+    }
+    Arrays.sort(ms);
+    JsonObject l = new JsonObject();
+    l.addProperty("p50", round(ms[n / 2]));
+    l.addProperty("p99", round(ms[(int) Math.ceil(n * 0.99) - 1]));
+    l.addProperty("predictions", n);
+    return l;
+  }
+
+  private static List<String> vocabulary() {
+    List<String> vocab = new ArrayList<>(List.of("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"));
+    String letters = "abcdefghijklmnopqrstuvwxyz";
+    Random r = new Random(3);
+    while (vocab.size() < 2000) {
+      StringBuilder w = new StringBuilder();
+      int len = 2 + r.nextInt(7);
+      for (int i = 0; i < len; i++) {
+        w.append(letters.charAt(r.nextInt(26)));
+      }
+      if (!vocab.contains(w.toString())) {
+        vocab.add(w.toString());
+      }
+    }
+    return vocab;
+  }
+
+  private static String sentence(List<String> vocab, Random r, int words) {
+    StringBuilder s = new StringBuilder();
+    for (int i = 0; i < words; i++) {
+      s.append(i == 0 ? "" : " ").append(vocab.get(5 + r.nextInt(vocab.size() - 5)));
+    }
+    return s.toString();
+  }
+
+  /** A picture with gradients, shapes and noise, so that compression and decoding work as on a photograph. */
+  private static BufferedImage picture(int w, int h, Random r) {
+    BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        int red = (x * 255 / w + r.nextInt(24)) & 0xff;
+        int green = (y * 255 / h + r.nextInt(24)) & 0xff;
+        int blue = ((x + y) * 127 / (w + h) + r.nextInt(24)) & 0xff;
+        img.setRGB(x, y, red << 16 | green << 8 | blue);
+      }
+    }
+    Graphics2D g = img.createGraphics();
+    for (int i = 0; i < 12; i++) {
+      g.setColor(new Color(r.nextInt(256), r.nextInt(256), r.nextInt(256)));
+      g.fillOval(r.nextInt(w), r.nextInt(h), 10 + r.nextInt(w / 3), 10 + r.nextInt(h / 3));
+    }
+    g.dispose();
+    return img;
+  }
+
+  private static byte[] encode(BufferedImage img, String format) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    ImageIO.write(img, format, bytes);
+    return bytes.toByteArray();
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+
+  /** WordPiece tokens per second and ViT image preprocessing (decode, resize, normalize, patches) per second. */
+  private JsonObject preprocessing() throws IOException {
+    JsonObject out = new JsonObject();
+    List<String> vocab = vocabulary();
+    Path vocabFile = work.resolve("vocab.txt");
+    Files.write(vocabFile, vocab);
+    HfTokenizer tokenizer = HfTokenizer.fromBertVocab(vocabFile, true);
+    Random r = new Random(5);
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < 2000; i++) {
+      // Known words, unknown words split into pieces, punctuation and case.
+      lines.add(sentence(vocab, r, 10 + r.nextInt(20)) + ", Qzxv-" + r.nextInt(1000) + " DONE.");
+    }
+    long[] tokens = {0};
+    int[] next = {0};
+    double perSecond = rate(() -> {
+      String line = lines.get(next[0]++ % lines.size());
+      tokens[0] += tokenizer.encodeIds(line, true).length;
+    }, seconds < 0.5 ? 100 : 20000, seconds);
+    // rate counts calls; scale by the mean tokens per call.
+    double meanTokens = (double) tokens[0] / next[0];
+    out.addProperty("wordpiece_tokens_per_s", Math.round(perSecond * meanTokens));
+    byte[] jpeg = encode(picture(640, 427, new Random(9)), "jpg");
+    ImageDecoder decoder = new ImageDecoder();
+    ImageConfig vit = ImageConfig.preset("vit");
+    ImageProcessor processor = new ImageProcessor(vit);
+    double images = rate(() -> Patches.of(processor.process(decoder.decode(jpeg, "bench.jpg")), vit.patchSize()),
+        seconds < 0.5 ? 2 : 20, seconds);
+    out.addProperty("vit_images_per_s", round(images));
+    line("preprocessing: WordPiece %.2f M tokens/s; ViT image pipeline (640x427 JPEG) %.0f images/s",
+        perSecond * meanTokens / 1e6, images);
+    return out;
+  }
+
+  private void line(String format, Object... args) {
+    log.println(String.format(Locale.ROOT, format, args));
+    log.flush();
+  }
+
+  static double round(double v) {
+    return Math.round(v * 1000) / 1000.0;
+  }
+
+  /** The results as pretty JSON. */
+  public static String json(JsonObject o) {
+    return new GsonBuilder().setPrettyPrinting().create().toJson(o);
+  }
+}

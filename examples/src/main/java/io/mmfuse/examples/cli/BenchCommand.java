@@ -1,0 +1,50 @@
+package io.mmfuse.examples.cli;
+
+import io.mmfuse.api.plugin.Plugins;
+import io.mmfuse.examples.bench.Bench;
+import io.mmfuse.fusion.train.ModelBundle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code mmfuse bench}: throughput, FLOP utilization against the matmul peak, and prediction latency. */
+@Command(name = "bench", description = "Measure matmul peak, encoder throughput and FLOP utilization, prediction"
+    + " latency and preprocessing speed in one process; print a table and write JSON.")
+final class BenchCommand implements Callable<Integer> {
+  @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
+
+  @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
+  Path json;
+
+  @Option(names = "--quick", description = "mm-small only, shorter measurements (about a minute).")
+  boolean quick;
+
+  @Option(names = "--profile", description = "Instead: where mm-small's forward pass and training step spend"
+      + " their time, by op type, for each runtime variant.")
+  boolean profile;
+
+  @Override
+  public Integer call() throws Exception {
+    Path work = Files.createTempDirectory("mmfuse-bench");
+    try {
+      if (profile) {
+        Bench b = new Bench(true, null, spec.commandLine().getOut(), work);
+        for (int batch : new int[] {Bench.SMALL_BATCH, 1}) {
+          Bench.VARIANTS.forEach(v -> b.profile(v, batch));
+        }
+        return 0;
+      }
+      var results = new Bench(quick, Plugins.load(getClass().getClassLoader()), spec.commandLine().getOut(), work)
+          .run();
+      if (json != null) {
+        io.mmfuse.api.internal.AtomicFiles.write(json,
+            Bench.json(results).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      }
+    } finally {
+      ModelBundle.deleteTree(work);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,74 @@
+package io.mmfuse.examples.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import io.mmfuse.api.plugin.Plugins;
+import io.mmfuse.fusion.EncoderConfig;
+import io.mmfuse.fusion.FusionGraph;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tensorflow.Graph;
+
+class BenchTest {
+  /**
+   * The analytic FLOP count against one derived from the graph's own weight matrices: 2 x rows x columns per token
+   * that passes through each kernel (patches through the projection, every token through the encoder's, the CLS
+   * through the pooler), plus attention's two L x L products per layer.
+   */
+  @Test
+  void flopsMatchTheGraphsOwnWeightMatrices() {
+    for (Workloads.Workload w : new Workloads.Workload[] {Workloads.SMALL, Workloads.BASE}) {
+      double flops = 0;
+      try (Graph g = new Graph()) {
+        FusionGraph graph = FusionGraph.build(Workloads.config(w, EncoderConfig.Precision.FLOAT32), g);
+        for (FusionGraph.Parameter p : graph.parameters().values()) {
+          if (!p.name().endsWith("/kernel")) {
+            continue;
+          }
+          double tokens = p.name().startsWith("embed/image") ? Workloads.PATCHES
+              : p.name().startsWith("pooler") ? 1 : Workloads.TOKENS;
+          flops += 2.0 * p.shape()[0] * p.shape()[1] * tokens;
+        }
+      }
+      flops += w.layers() * 4.0 * Workloads.TOKENS * Workloads.TOKENS * w.width();
+      assertEquals(flops, w.forwardFlops(), flops * 1e-12, w.name());
+    }
+    assertEquals(277, Workloads.TOKENS);
+    // For scale: mm-base is close to BERT-base's 2 x 85 M encoder parameters x 277 tokens = 47 GFLOP, plus attention.
+    assertEquals(50.2e9, Workloads.BASE.forwardFlops(), 0.3e9);
+  }
+
+  @Test
+  void aShortRunReportsEveryFigureConsistently(@TempDir Path dir) throws Exception {
+    StringWriter log = new StringWriter();
+    JsonObject r = new Bench(true, 0.05, Plugins.load(getClass().getClassLoader()), new PrintWriter(log), dir).run();
+    double peak = r.get("matmul_gflops").getAsDouble();
+    assertTrue(peak > 0);
+    JsonObject small = r.getAsJsonObject("workloads").getAsJsonObject("mm-small");
+    for (String v : new String[] {"default", "xla", "bf16", "xla+bf16"}) {
+      JsonObject o = small.getAsJsonObject(v);
+      double fs = o.get("forward_samples_per_s").getAsDouble();
+      double ts = o.get("train_samples_per_s").getAsDouble();
+      assertTrue(fs > 0 && ts > 0, v);
+      double flops = Workloads.SMALL.forwardFlops();
+      assertEquals(fs * flops / 1e9, o.get("forward_gflops").getAsDouble(), 0.01 + 1e-3 * fs * flops / 1e9, v);
+      assertEquals(3 * ts * flops / 1e9, o.get("train_gflops").getAsDouble(), 0.01 + 1e-3 * ts * flops / 1e9, v);
+      assertEquals(o.get("forward_gflops").getAsDouble() / peak, o.get("forward_of_matmul_peak").getAsDouble(), 0.002);
+    }
+    JsonObject latency = r.getAsJsonObject("predict_latency_ms");
+    assertTrue(latency.get("p50").getAsDouble() > 0);
+    assertTrue(latency.get("p50").getAsDouble() <= latency.get("p99").getAsDouble());
+    for (String key : new String[] {"float32_default_threads", "float32_intra1_inter2", "bf16_default_threads",
+        "bf16_intra1_inter2"}) {
+      assertTrue(latency.getAsJsonObject(key).get("p50").getAsDouble() > 0, key);
+    }
+    assertTrue(r.getAsJsonObject("preprocessing").get("wordpiece_tokens_per_s").getAsLong() > 0);
+    assertTrue(r.getAsJsonObject("preprocessing").get("vit_images_per_s").getAsDouble() > 0);
+    assertTrue(log.toString().contains("mm-small xla+bf16"), log.toString());
+  }
+}
