@@ -31,8 +31,9 @@ import org.tensorflow.types.TFloat32;
  * loaded SavedModel) runs where the options say, and a bundle trained on one device loads on another.
  *
  * <p>TensorFlow makes two of these settings process-wide: the intra-op thread count of the first session holds for
- * every later session, and switching XLA on for the CPU ({@code TF_SetTfXlaCpuGlobalJit}) stays on; sessions whose
- * options leave XLA off still do not compile with it.
+ * every later session (unless the environment has {@code TF_OVERRIDE_GLOBAL_THREADPOOL=1}, as {@code ./mmfuse} sets),
+ * and XLA on the CPU needs a flag set before the first session runs ({@link #enableXla}); sessions whose options
+ * leave XLA off still do not compile with it.
  */
 public final class TensorFlowRuntime {
   private TensorFlowRuntime() {}
