@@ -24,14 +24,14 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--out", paramLabel = "DIR", description = "Where results go (default demo-output).")
   Path out = Path.of("demo-output");
 
-  @Option(names = "--examples", paramLabel = "N", description = "Examples to generate (default 4000).")
-  int examples = 4000;
+  @Option(names = "--examples", paramLabel = "N", description = "Examples to generate (default 8000).")
+  int examples = 8000;
 
   @Option(names = "--seed", paramLabel = "N", description = "Seed of the data and of training (default 7).")
   long seed = 7;
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Epochs at most for the fused model (default 40).")
-  int epochs = 40;
+  @Option(names = "--epochs", paramLabel = "N", description = "Epochs at most for the fused model (default 80).")
+  int epochs = 80;
 
   @Override
   public Integer call() throws Exception {

@@ -59,7 +59,7 @@ public final class DemoRun {
       """;
   static final String IMAGE = """
       inputs { name: "image" modality: "image"
-        image { preset: "vit" resize_height: 24 resize_width: 24 patch_size: 6 } }
+        image { preset: "vit" resize_height: 32 resize_width: 32 patch_size: 8 } }
       """;
   static final String TABLE = """
       inputs { name: "table" modality: "table" table {
@@ -206,7 +206,7 @@ public final class DemoRun {
         String caption = String.format(Locale.ROOT, "\"%s\"  check=%s  answer=%s  predicted=%s (%.2f)",
             src.question(), src.check(), src.answer(), p.classes().get(probs[1] > probs[0] ? 1 : 0),
             Math.max(probs[0], probs[1]));
-        cases.add(new Charts.Case(picture, img, ShapesDataset.SIZE / 6, labels,
+        cases.add(new Charts.Case(picture, img, ShapesDataset.SIZE / 8, labels,
             java.util.Arrays.copyOf(words, labels.size()), List.of("check", "noise"),
             java.util.Arrays.copyOf(cols, 2), caption));
       }

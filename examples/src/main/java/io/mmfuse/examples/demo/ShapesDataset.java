@@ -13,37 +13,55 @@ import java.util.Random;
 import javax.imageio.ImageIO;
 
 /**
- * The demo's data set, generated from a seed: a picture of one coloured shape, a question in words about a colour
- * and a shape ("is there a red circle?", phrased many ways), and a table row whose {@code check} column sets the
- * rule: {@code color} (the answer is yes when the picture's colour is the one asked), {@code shape} (when its shape
- * is), or {@code both}; plus a {@code noise} column. The label is the answer.
+ * The demo's data set, generated from a seed: a picture of one coloured shape in a light or dark shade; a question in
+ * words about a shade and a colour ("is there a dark red shape?", phrased many ways); and a table row whose
+ * {@code check} column sets the rule: {@code color} (the answer is yes when the picture's colour is the one asked),
+ * {@code shade} (when its shade is), or {@code both}; plus a {@code noise} column. The label is the answer. The
+ * outline (circle, square, triangle) and the size vary freely and decide nothing.
  *
  * <p>Why one modality alone cannot beat chance, by construction: the label is drawn first (yes or no, half each),
  * independently of everything, then the rule and the question uniformly, then the picture uniformly among those that
  * give that label under that rule. Given the label, the question and the rule are uniform by construction, and so is
- * the picture (every colour and shape is as likely to agree as to disagree with a uniformly drawn question). So each
+ * the picture (every colour and shade is as likely to agree as to disagree with a uniformly drawn question). So each
  * input alone is independent of the label, and a model that sees one input is at 50% in expectation. Question and
- * picture together tell whether colour and shape agree, which settles the answer only when both or neither agree;
+ * picture together tell whether colour and shade agree, which settles the answer only when both or neither agree;
  * the table's rule decides the rest.
+ *
+ * <p>Why shades, not outlines or sizes: the first version asked about the outline ("a red circle"). The fused model
+ * learned to match colours and never the outline (0.78 overall, 0.74 when every row checked the outline), although an
+ * image-only model names the outline at 0.99: matching a word against a form spread over several patches was out of
+ * reach of a model this small trained this briefly. Sizes failed the same way (attention pools an average, which
+ * hides how many patches are coloured). Shade and hue are both read from the colour of the shape's patches, and the
+ * colours are chosen so that both are linear in it: the dark shade is the pure hue at 140, the light one adds 115 to
+ * every channel, so a channel minus the others' mean gives the hue in either shade and the sum gives the shade.
  */
 public final class ShapesDataset {
   static final String[] COLORS = {"red", "green", "blue"};
-  static final Color[] RGB = {new Color(220, 30, 30), new Color(30, 180, 40), new Color(40, 70, 230)};
-  static final String[] SHAPES = {"circle", "square", "triangle"};
+  /**
+   * Each colour in its two shades, light then dark: dark is the pure hue at 140, light adds 115 to every channel. So
+   * the hue (a channel minus the mean of the others) is the same in both shades and the shade is the brightness.
+   */
+  static final Color[][] RGB = {
+    {new Color(255, 115, 115), new Color(140, 0, 0)},
+    {new Color(115, 255, 115), new Color(0, 140, 0)},
+    {new Color(115, 115, 255), new Color(0, 0, 140)}};
+  static final String[] SHADES = {"light", "dark"};
+  /** Phrasings; %1$s is the shade, %2$s the colour. */
   static final String[] PHRASES = {
-    "is there a %s %s?", "do you see a %s %s", "can you spot a %s %s in the picture?", "any %s %s here?",
-    "does the image show a %s %s?", "is a %s %s visible", "tell me if there is a %s %s", "a %s %s, is it there?"
+    "is there a %1$s %2$s shape?", "do you see a %1$s %2$s one", "can you spot a %1$s %2$s shape in the picture?",
+    "any %1$s %2$s thing here?", "does the image show a %2$s shape that is %1$s?", "is a %1$s %2$s object visible",
+    "tell me if there is a %1$s %2$s shape", "a %2$s shape, %1$s, is it there?"
   };
   static final String[] WORDS = {"is", "there", "a", "do", "you", "see", "can", "spot", "in", "the", "picture", "any",
-    "here", "does", "image", "show", "visible", "tell", "me", "if", "it", "?", ",", "red", "green", "blue", "circle",
-    "square", "triangle"};
-  public static final int SIZE = 24;
+    "here", "does", "image", "show", "visible", "tell", "me", "if", "it", "?", ",", "shape", "one", "thing", "that",
+    "object", "red", "green", "blue", "light", "dark"};
+  public static final int SIZE = 32;
 
   /** One generated example. */
-  public record Example(String image, String question, String check, int noise, String answer, int color, int shape,
-      int askedColor, int askedShape) {}
+  public record Example(String image, String question, String check, int noise, String answer, int color, int shade,
+      int askedColor, int askedShade) {}
 
-  static final String[] CHECKS = {"color", "shape", "both"};
+  static final String[] CHECKS = {"color", "shade", "both"};
 
   private ShapesDataset() {}
 
@@ -56,19 +74,19 @@ public final class ShapesDataset {
     for (int i = 0; i < n; i++) {
       boolean yes = r.nextBoolean();
       int check = r.nextInt(3);
-      int askedColor = r.nextInt(3);
-      int askedShape = r.nextInt(3);
+      int askedColor = r.nextInt(COLORS.length);
+      int askedShade = r.nextInt(SHADES.length);
       int color;
-      int shape;
+      int shade;
       do {
-        color = r.nextInt(3);
-        shape = r.nextInt(3);
-      } while (answer(check, color == askedColor, shape == askedShape) != yes);
+        color = r.nextInt(COLORS.length);
+        shade = r.nextInt(SHADES.length);
+      } while (answer(check, color == askedColor, shade == askedShade) != yes);
       String name = String.format("images/%05d.png", i);
-      ImageIO.write(draw(color, shape, r), "png", dir.resolve(name).toFile());
-      String question = String.format(PHRASES[r.nextInt(PHRASES.length)], COLORS[askedColor], SHAPES[askedShape]);
+      ImageIO.write(draw(color, shade, r), "png", dir.resolve(name).toFile());
+      String question = String.format(PHRASES[r.nextInt(PHRASES.length)], SHADES[askedShade], COLORS[askedColor]);
       Example e = new Example(name, question, CHECKS[check], r.nextInt(100), yes ? "yes" : "no",
-          color, shape, askedColor, askedShape);
+          color, shade, askedColor, askedShade);
       out.add(e);
       csv.add(String.join(",", e.image(), "\"" + e.question() + "\"", e.check(), Integer.toString(e.noise()),
           e.answer()));
@@ -78,11 +96,11 @@ public final class ShapesDataset {
   }
 
   /** The rule: what must agree between picture and question for a yes. */
-  static boolean answer(int check, boolean colorAgrees, boolean shapeAgrees) {
+  static boolean answer(int check, boolean colorAgrees, boolean shadeAgrees) {
     return switch (check) {
       case 0 -> colorAgrees;
-      case 1 -> shapeAgrees;
-      default -> colorAgrees && shapeAgrees;
+      case 1 -> shadeAgrees;
+      default -> colorAgrees && shadeAgrees;
     };
   }
 
@@ -93,17 +111,18 @@ public final class ShapesDataset {
     Files.write(file, vocab);
   }
 
-  static BufferedImage draw(int color, int shape, Random r) {
+  /** A dark grey, slightly varied background and one shape (circle, square or triangle, 14-24 px) in the shade. */
+  static BufferedImage draw(int color, int shade, Random r) {
     BufferedImage img = new BufferedImage(SIZE, SIZE, BufferedImage.TYPE_INT_RGB);
     Graphics2D g = img.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_OFF);
     g.setColor(new Color(20 + r.nextInt(30), 20 + r.nextInt(30), 20 + r.nextInt(30)));
     g.fillRect(0, 0, SIZE, SIZE);
-    int s = 14 + r.nextInt(7);
+    int s = 14 + r.nextInt(11);
     int x = r.nextInt(SIZE - s + 1);
     int y = r.nextInt(SIZE - s + 1);
-    g.setColor(RGB[color]);
-    switch (shape) {
+    g.setColor(RGB[color][shade]);
+    switch (r.nextInt(3)) {
       case 0 -> g.fillOval(x, y, s, s);
       case 1 -> g.fillRect(x, y, s, s);
       default -> g.fillPolygon(new int[] {x, x + s / 2, x + s}, new int[] {y + s, y, y + s}, 3);

@@ -36,17 +36,44 @@ class ShapesDatasetTest {
     long yes = all.stream().filter(e -> e.answer().equals("yes")).count();
     assertTrue(Math.abs(yes / 4000.0 - 0.5) < 0.03, "yes share " + yes / 4000.0);
     // Picture content, question content and the table's rule: each leaves the answer at about 50%.
-    assertTrue(worstGroup(all, e -> e.color() + "/" + e.shape()) < 0.08, "picture");
-    assertTrue(worstGroup(all, e -> e.askedColor() + "/" + e.askedShape()) < 0.08, "question");
+    assertTrue(worstGroup(all, e -> e.color() + "/" + e.shade()) < 0.08, "picture");
+    assertTrue(worstGroup(all, e -> e.askedColor() + "/" + e.askedShade()) < 0.08, "question");
     assertTrue(worstGroup(all, ShapesDataset.Example::check) < 0.04, "table");
     // All three together decide it.
     for (ShapesDataset.Example e : all) {
       int check = List.of(ShapesDataset.CHECKS).indexOf(e.check());
       assertEquals(e.answer().equals("yes"),
-          ShapesDataset.answer(check, e.color() == e.askedColor(), e.shape() == e.askedShape()));
+          ShapesDataset.answer(check, e.color() == e.askedColor(), e.shade() == e.askedShade()));
       assertTrue(e.question().contains(ShapesDataset.COLORS[e.askedColor()])
-          && e.question().contains(ShapesDataset.SHAPES[e.askedShape()]), e.question());
+          && e.question().contains(ShapesDataset.SHADES[e.askedShade()]), e.question());
     }
+  }
+
+  @Test
+  void hueAndShadeAreBothLinearInThePixelColour() {
+    for (int c = 0; c < 3; c++) {
+      java.awt.Color light = ShapesDataset.RGB[c][0];
+      java.awt.Color dark = ShapesDataset.RGB[c][1];
+      int[] l = {light.getRed(), light.getGreen(), light.getBlue()};
+      int[] d = {dark.getRed(), dark.getGreen(), dark.getBlue()};
+      for (int ch = 0; ch < 3; ch++) {
+        // A channel minus the mean of the other two: the same in both shades, largest on the colour's own channel.
+        double hl = l[ch] - (l[(ch + 1) % 3] + l[(ch + 2) % 3]) / 2.0;
+        double hd = d[ch] - (d[(ch + 1) % 3] + d[(ch + 2) % 3]) / 2.0;
+        assertEquals(hl, hd, 1e-9);
+        assertEquals(ch == c, hl > 0);
+      }
+      assertTrue(l[0] + l[1] + l[2] > d[0] + d[1] + d[2] + 300, "light is brighter");
+    }
+    // The picture holds the shape in exactly that colour, on a darker grey background.
+    java.awt.image.BufferedImage img = ShapesDataset.draw(2, 1, new java.util.Random(1));
+    long inColour = 0;
+    for (int y = 0; y < ShapesDataset.SIZE; y++) {
+      for (int x = 0; x < ShapesDataset.SIZE; x++) {
+        inColour += (img.getRGB(x, y) & 0xffffff) == (ShapesDataset.RGB[2][1].getRGB() & 0xffffff) ? 1 : 0;
+      }
+    }
+    assertTrue(inColour >= 60, "shape pixels " + inColour);
   }
 
   @Test
