@@ -119,6 +119,7 @@ public final class TableTokenizer implements ModalityTokenizer<Map<String, ?>> {
               ? override.getKind()
               : inferKind(train, col, missing);
       if (kind == ColumnKind.IGNORED) {
+        state.addIgnored(name);
         continue;
       }
       ColumnState.Builder c =
@@ -268,6 +269,7 @@ public final class TableTokenizer implements ModalityTokenizer<Map<String, ?>> {
     Set<String> unknown = new LinkedHashSet<>(header);
     unknown.removeAll(known);
     unknown.remove(state.getLabel());
+    state.getIgnoredList().forEach(unknown::remove);
     warnUnknown(unknown, source);
     return new RowTokenizer(index, source);
   }
@@ -396,6 +398,7 @@ public final class TableTokenizer implements ModalityTokenizer<Map<String, ?>> {
     Set<String> unknown = new LinkedHashSet<>(row.keySet());
     unknown.removeAll(columnIndex.keySet());
     unknown.remove(state.getLabel());
+    state.getIgnoredList().forEach(unknown::remove);
     warnUnknown(unknown, "row");
     return new TokenSequence(
         modality(), TokenKind.DISCRETE, ids, scales, 0, null, PositionLayout.SEQUENCE, TokenSequence.range(n), null);

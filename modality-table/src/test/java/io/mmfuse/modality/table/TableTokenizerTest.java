@@ -200,6 +200,37 @@ class TableTokenizerTest {
   }
 
   @Test
+  void onlyColumnsTheSpecDoesNotMentionAreWarnedAbout() {
+    TableSettings s = TableSettings.newBuilder()
+        .addColumns(ColumnSpec.newBuilder().setName("name").setKind(ColumnKind.IGNORED)).build();
+    TableTokenizer t = TableTokenizer.fit(pets(), "label", s);
+    assertEquals(List.of("name"), t.state().getIgnoredList());
+    java.util.logging.Logger jul = java.util.logging.Logger.getLogger(TableTokenizer.class.getName());
+    List<String> warnings = new java.util.ArrayList<>();
+    java.util.logging.Handler h = new java.util.logging.Handler() {
+      @Override
+      public void publish(java.util.logging.LogRecord r) {
+        warnings.add(java.text.MessageFormat.format(r.getMessage(), r.getParameters()));
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    jul.addHandler(h);
+    try {
+      t.tokenize(Map.of("name", "Rex", "kind", "dog"));
+      assertEquals(List.of(), warnings);
+      t.tokenize(Map.of("name", "Rex", "kind", "dog", "owner", "Ann"));
+      assertEquals(List.of("table row: ignoring columns the model does not know: owner"), warnings);
+    } finally {
+      jul.removeHandler(h);
+    }
+  }
+
+  @Test
   void raggedRowsAndEmptyFilesAreRefused(@TempDir Path dir) throws Exception {
     InvalidInputException ragged = assertThrows(InvalidInputException.class,
         () -> CsvTables.parse("a,b,c\n1,2,3\n4,5\n", "r.csv", CsvTables.Options.defaults()));
