@@ -26,9 +26,17 @@ public final class ImageProcessor {
   /** Resizes and centre-crops, the 8-bit steps. */
   public RgbImage resizeAndCrop(RgbImage image) {
     int[] size = config.resizedSize(image.height(), image.width());
+    int ch = config.cropHeight();
+    int cw = config.cropWidth();
+    if (ch > 0 && cw > 0 && ch <= size[0] && cw <= size[1]
+        && (size[0] != image.height() || size[1] != image.width())) {
+      // The crop lies inside the resized image: resize only the pixels the crop keeps (CLIP drops a third).
+      return Resampling.resizeWindow(image, size[1], size[0], Math.floorDiv(size[1] - cw, 2),
+          Math.floorDiv(size[0] - ch, 2), cw, ch, config.filter(), config.arithmetic());
+    }
     RgbImage resized = Resampling.resize(image, size[1], size[0], config.filter(), config.arithmetic());
-    if (config.cropHeight() > 0 && config.cropWidth() > 0) {
-      resized = centerCrop(resized, config.cropHeight(), config.cropWidth());
+    if (ch > 0 && cw > 0) {
+      resized = centerCrop(resized, ch, cw);
     }
     return resized;
   }
@@ -61,6 +69,18 @@ public final class ImageProcessor {
     return new ProcessedImage(out, h, w, mask);
   }
 
+  /** The window of {@code h x w} at ({@code left}, {@code top}), which must lie inside the image. */
+  static RgbImage crop(RgbImage in, int top, int left, int h, int w) {
+    if (top == 0 && left == 0 && h == in.height() && w == in.width()) {
+      return in;
+    }
+    byte[] out = new byte[h * w * 3];
+    for (int y = 0; y < h; y++) {
+      System.arraycopy(in.rgb(), ((top + y) * in.width() + left) * 3, out, y * w * 3, w * 3);
+    }
+    return new RgbImage(w, h, out);
+  }
+
   /** Hugging Face's {@code center_crop}: the centre window, padding with zeros where the image is smaller. */
   static RgbImage centerCrop(RgbImage in, int cropH, int cropW) {
     int h = in.height();
@@ -71,13 +91,10 @@ public final class ImageProcessor {
     // Python's floor division, also for negative differences.
     int top = Math.floorDiv(h - cropH, 2);
     int left = Math.floorDiv(w - cropW, 2);
-    byte[] out = new byte[cropH * cropW * 3];
     if (top >= 0 && left >= 0 && top + cropH <= h && left + cropW <= w) {
-      for (int y = 0; y < cropH; y++) {
-        System.arraycopy(in.rgb(), ((top + y) * w + left) * 3, out, y * cropW * 3, cropW * 3);
-      }
-      return new RgbImage(cropW, cropH, out);
+      return crop(in, top, left, cropH, cropW);
     }
+    byte[] out = new byte[cropH * cropW * 3];
     // Pad to at least the crop size, centred, then crop the centre.
     int newH = Math.max(cropH, h);
     int newW = Math.max(cropW, w);

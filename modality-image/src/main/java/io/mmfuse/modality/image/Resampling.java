@@ -118,6 +118,33 @@ public final class Resampling {
     return resize(in, width, height, filter, Arithmetic.PIL);
   }
 
+  /**
+   * Resizes to {@code width x height} and returns only the window of {@code windowW x windowH} at ({@code left},
+   * {@code top}) of the result, computing just that window: each output pixel depends only on its own coefficients,
+   * so the pixels are the same as those of a full resize followed by a crop. The window must lie inside the result.
+   */
+  public static RgbImage resizeWindow(RgbImage in, int width, int height, int left, int top, int windowW, int windowH,
+      Filter filter, Arithmetic arithmetic) {
+    if (left < 0 || top < 0 || windowW <= 0 || windowH <= 0 || left + windowW > width || top + windowH > height) {
+      throw new IllegalArgumentException("window " + windowW + "x" + windowH + " at " + left + "," + top
+          + " is not inside " + width + "x" + height);
+    }
+    if (filter == Filter.NEAREST || width == in.width() || height == in.height()) {
+      RgbImage full = resize(in, width, height, filter, arithmetic);
+      return ImageProcessor.crop(full, top, left, windowH, windowW);
+    }
+    Coefficients kh = slice(coefficients(in.width(), width, filter, arithmetic), left, windowW);
+    Coefficients kv = slice(coefficients(in.height(), height, filter, arithmetic), top, windowH);
+    return resample(in, windowW, windowH, true, true, kh, kv);
+  }
+
+  /** The coefficients of outputs {@code from .. from + count - 1}. */
+  private static Coefficients slice(Coefficients c, int from, int count) {
+    int k = c.kernelSize();
+    return new Coefficients(k, java.util.Arrays.copyOfRange(c.bounds(), from * 2, (from + count) * 2),
+        java.util.Arrays.copyOfRange(c.weights(), from * k, (from + count) * k), c.precision());
+  }
+
   /** Resizes to {@code width x height}; the same size returns the image itself. */
   public static RgbImage resize(RgbImage in, int width, int height, Filter filter, Arithmetic arithmetic) {
     if (width <= 0 || height <= 0) {
@@ -133,6 +160,12 @@ public final class Resampling {
     boolean vertical = height != in.height();
     Coefficients kh = coefficients(in.width(), width, filter, arithmetic);
     Coefficients kv = coefficients(in.height(), height, filter, arithmetic);
+    return resample(in, width, height, horizontal, vertical, kh, kv);
+  }
+
+  /** The two passes: horizontal on the input rows the vertical pass reads, then vertical. */
+  private static RgbImage resample(RgbImage in, int width, int height, boolean horizontal, boolean vertical,
+      Coefficients kh, Coefficients kv) {
     RgbImage current = in;
     int[] vBounds = kv.bounds().clone();
     if (horizontal) {
