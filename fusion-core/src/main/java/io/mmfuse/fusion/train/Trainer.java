@@ -70,22 +70,22 @@ public final class Trainer {
 
     public Options withEpochs(int e) {
       return new Options(e, batchSize, learningRate, warmupFraction, cosine, weightDecay, clipNorm, seed,
-          validationFraction, patience, modalityDropout);
+          validationFraction, patience, modalityDropout, resume, pauseAfterEpoch);
     }
 
     public Options withLearningRate(float lr) {
       return new Options(epochs, batchSize, lr, warmupFraction, cosine, weightDecay, clipNorm, seed,
-          validationFraction, patience, modalityDropout);
+          validationFraction, patience, modalityDropout, resume, pauseAfterEpoch);
     }
 
     public Options withModalityDropout(float p) {
       return new Options(epochs, batchSize, learningRate, warmupFraction, cosine, weightDecay, clipNorm, seed,
-          validationFraction, patience, p);
+          validationFraction, patience, p, resume, pauseAfterEpoch);
     }
 
     public Options withBatchSize(int b) {
       return new Options(epochs, b, learningRate, warmupFraction, cosine, weightDecay, clipNorm, seed,
-          validationFraction, patience, modalityDropout);
+          validationFraction, patience, modalityDropout, resume, pauseAfterEpoch);
     }
   }
 

@@ -1,0 +1,60 @@
+package io.mmfuse.fusion;
+
+import io.mmfuse.api.safetensors.SafeTensors;
+import io.mmfuse.runtime.RuntimeOptions;
+import io.mmfuse.runtime.TensorFlowRuntime;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.tensorflow.Result;
+import org.tensorflow.Session;
+import org.tensorflow.Tensor;
+import org.tensorflow.proto.GraphDef;
+import org.tensorflow.proto.NodeDef;
+import org.tensorflow.proto.RunOptions;
+
+/**
+ * Run in a fresh JVM (XLA's CPU flag must precede the first session): the fixtures' ViT and BERT checkpoints with
+ * XLA on, printing {@code NAME max_abs_diff=D xla_ops=true|false} against transformers' outputs.
+ */
+public final class XlaParityMain {
+  private XlaParityMain() {}
+
+  public static void main(String[] args) {
+    TensorFlowRuntime.Placement p = TensorFlowRuntime.place(RuntimeOptions.of("cpu").withXla(true), List::of);
+    for (String name : List.of("vit-tiny", "bert-tiny")) {
+      SafeTensors ref = SafeTensors.open(HfParityTest.checkpoint(name).resolve("reference.safetensors"));
+      HfCheckpoints.Imported imported = HfCheckpoints.read(HfParityTest.checkpoint(name));
+      try (FusedModel model = FusedModel.createOn(imported.config(), p)) {
+        model.load(imported.weights(), name);
+        var feeds = HfFeeds.fromSafetensors(imported, ref);
+        FusedModel.Output out = model.forward(feeds);
+        model.forward(feeds);
+        float[] expected = ref.floats("last_hidden_state");
+        double d = HfParityTest.maxDiff(expected, out.lastHiddenState(), 0, expected.length);
+        System.out.println(name + " max_abs_diff=" + d + " xla_ops=" + ranXla(model, feeds));
+      }
+    }
+  }
+
+  private static boolean ranXla(FusedModel model, java.util.Map<String, InputFeed> feeds) {
+    List<Tensor> tensors = new java.util.ArrayList<>();
+    try {
+      Session.Runner runner = model.session().runner();
+      Parameters.feed(runner, model.config(), feeds, tensors);
+      runner.fetch(model.graph().lastHiddenState()).setOptions(RunOptions.newBuilder()
+          .setOutputPartitionGraphs(true).build());
+      try (Result r = runner.runAndFetchMetadata()) {
+        Set<String> types = new TreeSet<>();
+        for (GraphDef g : r.getMetadata().orElseThrow().getPartitionGraphsList()) {
+          for (NodeDef n : g.getNodeList()) {
+            types.add(n.getOp());
+          }
+        }
+        return types.contains("_XlaRun");
+      }
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+}
