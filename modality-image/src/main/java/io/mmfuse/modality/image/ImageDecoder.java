@@ -161,9 +161,9 @@ public final class ImageDecoder {
       return null;
     }
     try {
+      String colorSpace = jpegColorSpace(in);
       in.seek(0);
       jdk.setInput(in, true, false);
-      String colorSpace = jpegColorSpace(jdk);
       Raster raster;
       List<String> warnings = new ArrayList<>();
       jdk.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
@@ -224,12 +224,79 @@ public final class ImageDecoder {
     }
   }
 
-  /** The colour space the JDK's JPEG decoder infers (JFIF, Adobe transform, component ids), as libjpeg does. */
-  private static String jpegColorSpace(ImageReader jdk) throws IOException {
-    var meta = jdk.getImageMetadata(0);
-    var tree = (org.w3c.dom.Element) meta.getAsTree("javax_imageio_1.0");
-    var nodes = tree.getElementsByTagName("ColorSpaceType");
-    return nodes.getLength() == 0 ? "" : ((org.w3c.dom.Element) nodes.item(0)).getAttribute("name");
+  /**
+   * The colour space of a JPEG's samples as libjpeg (and so PIL) decides it, read from the markers before the first
+   * scan: one component is grey; three are YCbCr when there is a JFIF marker, else what an Adobe marker's transform
+   * says (0: RGB), else RGB only for component ids 'R', 'G', 'B'; anything else (four components, 12-bit samples,
+   * no frame header) is "" and takes the general path. The JDK's metadata answers with its own inference, which is
+   * not libjpeg's in every case (and it is libjpeg's that decides what PIL decodes).
+   */
+  static String jpegColorSpace(ImageInputStream in) throws IOException {
+    in.seek(0);
+    if (in.readUnsignedShort() != 0xFFD8) {
+      return "";
+    }
+    boolean jfif = false;
+    int adobeTransform = -1;
+    while (true) {
+      int b = in.read();
+      if (b < 0) {
+        return "";
+      }
+      if (b != 0xFF) {
+        continue;
+      }
+      int marker = in.read();
+      while (marker == 0xFF) {
+        marker = in.read();
+      }
+      if (marker < 0 || marker == 0xD9 || marker == 0xDA) {
+        return ""; // end of image or start of scan before any frame header
+      }
+      if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+        continue; // markers without a length
+      }
+      int length = in.readUnsignedShort();
+      long next = in.getStreamPosition() + length - 2;
+      if (marker == 0xE0 && length >= 16) {
+        byte[] id = new byte[5];
+        in.readFully(id);
+        jfif |= new String(id, java.nio.charset.StandardCharsets.ISO_8859_1).equals("JFIF\0");
+      } else if (marker == 0xEE && length >= 14) {
+        byte[] id = new byte[12];
+        in.readFully(id);
+        if (new String(id, 0, 5, java.nio.charset.StandardCharsets.ISO_8859_1).equals("Adobe")) {
+          adobeTransform = id[11] & 0xff;
+        }
+      } else if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+        int precision = in.read();
+        in.readUnsignedShort();
+        in.readUnsignedShort();
+        int components = in.read();
+        if (precision != 8) {
+          return "";
+        }
+        if (components == 1) {
+          return "GRAY";
+        }
+        if (components != 3) {
+          return "";
+        }
+        int[] ids = new int[3];
+        for (int c = 0; c < 3; c++) {
+          ids[c] = in.read();
+          in.readUnsignedShort();
+        }
+        if (jfif) {
+          return "YCbCr";
+        }
+        if (adobeTransform >= 0) {
+          return adobeTransform == 0 ? "RGB" : "YCbCr";
+        }
+        return ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B' ? "RGB" : "YCbCr";
+      }
+      in.seek(next);
+    }
   }
 
   private static void checkTruncation(List<String> warnings, String name) {
