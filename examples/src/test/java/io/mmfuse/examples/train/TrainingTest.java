@@ -318,7 +318,8 @@ class TrainingTest {
     Path model = dir.resolve("digits-model");
     long t0 = System.nanoTime();
     String[] train = cli("train", "--data", files[0].toString(), "--label", "digit", "--spec",
-        dir.resolve("digits.spec").toString(), "--out", model.toString(), "--epochs", "60", "--lr", "0.001", "--batch-size", "16");
+        dir.resolve("digits.spec").toString(), "--out", model.toString(), "--epochs", "60", "--lr", "0.002", "--batch-size", "16", "--cosine",
+        "--patience", "20");
     assertEquals("0", train[2], train[1]);
     double accuracy = heldOutAccuracy(model, files[1], "digit");
     System.out.printf("digits held-out accuracy %.4f, trained in %.1f s%n", accuracy, (System.nanoTime() - t0) / 1e9);
