@@ -208,45 +208,57 @@ public final class TaskModel implements AutoCloseable {
   /** One optimizer step whose dropout masks are drawn from {@code seed} (the trainer passes the step number). */
   public float trainStep(Map<String, InputFeed> feeds, float[] labels, float learningRate, int seed) {
     List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      int batch = Parameters.feed(runner, model.config(), feeds, tensors);
-      if (labels.length != batch * outputs) {
-        throw new InvalidInputException("labels: expected " + batch + " x " + outputs + " values, found "
-            + labels.length);
-      }
-      TFloat32 y = TFloat32.tensorOf(Shape.of(batch, outputs), DataBuffers.of(labels, true, false));
-      tensors.add(y);
-      TFloat32 lr = TFloat32.scalarOf(learningRate);
-      tensors.add(lr);
-      TFloat32 training = TFloat32.scalarOf(1f);
-      tensors.add(training);
-      org.tensorflow.types.TInt32 dropoutSeed = org.tensorflow.types.TInt32.vectorOf(seed, 7919);
-      tensors.add(dropoutSeed);
-      runner.feed(LABELS, y).feed(LEARNING_RATE, lr).feed(FusionGraph.TRAINING, training)
-          .feed(FusionGraph.DROPOUT_SEED, dropoutSeed).addTarget(trainOp)
-          .fetch(loss);
-      try (Result r = runner.run()) {
-        return ((TFloat32) r.get(0)).getFloat();
-      }
+    try (Result r = trainRunner(feeds, labels, learningRate, seed, tensors).run()) {
+      return ((TFloat32) r.get(0)).getFloat();
     } finally {
       tensors.forEach(Tensor::close);
     }
   }
 
+  /**
+   * One optimizer step, as {@link #trainStep} (it updates the weights and the optimizer state), run with a full
+   * trace: where each op ran and for how long (for profiling).
+   */
+  public org.tensorflow.proto.RunMetadata traceTrainStep(Map<String, InputFeed> feeds, float[] labels,
+      float learningRate, int seed) {
+    List<Tensor> tensors = new ArrayList<>();
+    try (Result r = trainRunner(feeds, labels, learningRate, seed, tensors)
+        .setOptions(io.mmfuse.runtime.TensorFlowRuntime.fullTrace()).runAndFetchMetadata()) {
+      return r.getMetadata().orElseThrow();
+    } finally {
+      tensors.forEach(Tensor::close);
+    }
+  }
+
+  /** A runner for one training step fetching the loss; the tensors it creates go to {@code tensors}. */
+  private Session.Runner trainRunner(Map<String, InputFeed> feeds, float[] labels, float learningRate, int seed,
+      List<Tensor> tensors) {
+    Session.Runner runner = session.runner();
+    int batch = Parameters.feed(runner, model.config(), feeds, tensors);
+    if (labels.length != batch * outputs) {
+      throw new InvalidInputException("labels: expected " + batch + " x " + outputs + " values, found "
+          + labels.length);
+    }
+    TFloat32 y = TFloat32.tensorOf(Shape.of(batch, outputs), DataBuffers.of(labels, true, false));
+    tensors.add(y);
+    TFloat32 lr = TFloat32.scalarOf(learningRate);
+    tensors.add(lr);
+    TFloat32 training = TFloat32.scalarOf(1f);
+    tensors.add(training);
+    org.tensorflow.types.TInt32 dropoutSeed = org.tensorflow.types.TInt32.vectorOf(seed, 7919);
+    tensors.add(dropoutSeed);
+    return runner.feed(LABELS, y).feed(LEARNING_RATE, lr).feed(FusionGraph.TRAINING, training)
+        .feed(FusionGraph.DROPOUT_SEED, dropoutSeed).addTarget(trainOp).fetch(loss);
+  }
+
   /** Predictions [B, outputs] for a batch (no dropout). */
   public float[] predict(Map<String, InputFeed> feeds) {
     List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      Parameters.feed(runner, model.config(), feeds, tensors);
-      runner.fetch(predictions);
-      try (Result r = runner.run()) {
-        TFloat32 p = (TFloat32) r.get(0);
-        float[] out = new float[Math.toIntExact(p.shape().size())];
-        p.copyTo(DataBuffers.of(out, false, false));
-        return out;
-      }
+    try (Result r = predictRunner(feeds, tensors).run()) {
+      TFloat32 p = (TFloat32) r.get(0);
+      float[] out = new float[Math.toIntExact(p.shape().size())];
+      p.copyTo(DataBuffers.of(out, false, false));
+      return out;
     } finally {
       tensors.forEach(Tensor::close);
     }
@@ -255,36 +267,18 @@ public final class TaskModel implements AutoCloseable {
   /** Runs {@link #predict} once with a full trace: where each op ran and for how long (for profiling). */
   public org.tensorflow.proto.RunMetadata traceForward(Map<String, InputFeed> feeds) {
     List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      Parameters.feed(runner, model.config(), feeds, tensors);
-      runner.fetch(predictions).setOptions(io.mmfuse.runtime.TensorFlowRuntime.fullTrace());
-      try (Result r = runner.runAndFetchMetadata()) {
-        return r.getMetadata().orElseThrow();
-      }
+    try (Result r = predictRunner(feeds, tensors).setOptions(io.mmfuse.runtime.TensorFlowRuntime.fullTrace())
+        .runAndFetchMetadata()) {
+      return r.getMetadata().orElseThrow();
     } finally {
       tensors.forEach(Tensor::close);
     }
   }
 
-  /** Runs one training step (learning rate 0: the weights keep their values) with a full trace. */
-  public org.tensorflow.proto.RunMetadata traceTrainStep(Map<String, InputFeed> feeds, float[] labels) {
-    List<Tensor> tensors = new ArrayList<>();
-    try {
-      Session.Runner runner = session.runner();
-      int batch = Parameters.feed(runner, model.config(), feeds, tensors);
-      TFloat32 y = TFloat32.tensorOf(Shape.of(batch, outputs), DataBuffers.of(labels, true, false));
-      tensors.add(y);
-      TFloat32 lr = TFloat32.scalarOf(0f);
-      tensors.add(lr);
-      runner.feed(LABELS, y).feed(LEARNING_RATE, lr).addTarget(trainOp).fetch(loss)
-          .setOptions(io.mmfuse.runtime.TensorFlowRuntime.fullTrace());
-      try (Result r = runner.runAndFetchMetadata()) {
-        return r.getMetadata().orElseThrow();
-      }
-    } finally {
-      tensors.forEach(Tensor::close);
-    }
+  private Session.Runner predictRunner(Map<String, InputFeed> feeds, List<Tensor> tensors) {
+    Session.Runner runner = session.runner();
+    Parameters.feed(runner, model.config(), feeds, tensors);
+    return runner.fetch(predictions);
   }
 
   /** Saves every variable (parameters and optimizer state) to a checkpoint prefix. */

@@ -94,6 +94,11 @@ public final class TensorFlowRuntime {
     org.tensorflow.internal.c_api.global.tensorflow.TF_SetTfXlaCpuGlobalJit((byte) 1);
   }
 
+  /** Decides the placement with the devices TensorFlow itself lists (through the C API). */
+  public static Placement place(RuntimeOptions o) {
+    return place(o, new CApiDeviceLister(sessionConfig(o)));
+  }
+
   /** Decides the placement, checking with {@code lister} that a requested GPU exists and with a probe that it runs. */
   public static Placement place(RuntimeOptions o, DeviceLister lister) {
     ConfigProto config = sessionConfig(o);

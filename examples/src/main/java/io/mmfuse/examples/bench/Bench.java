@@ -208,7 +208,7 @@ public final class Bench {
       }
       for (String what : List.of("forward", "train")) {
         org.tensorflow.proto.RunMetadata md = what.equals("forward") ? model.traceForward(feeds)
-            : model.traceTrainStep(feeds, labels);
+            : model.traceTrainStep(feeds, labels, 1e-5f, 3);
         Map<String, Long> byType = new java.util.HashMap<>();
         long total = 0;
         for (var d : md.getStepStats().getDevStatsList()) {

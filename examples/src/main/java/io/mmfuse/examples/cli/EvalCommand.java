@@ -36,10 +36,7 @@ final class EvalCommand implements Callable<Integer> {
     try (LoadedPlugins loaded = new LoadedPlugins(plugins);
         Predictor p = Predictor.load(model, loaded.registry(),
             runtime.forBundle(model))) {
-      p.runtimeWarning().ifPresent(w -> {
-        spec.commandLine().getErr().println(w);
-        spec.commandLine().getErr().flush();
-      });
+      RuntimeMixin.warn(spec, p.runtimeWarning());
       String column = label != null ? label : p.spec().getHead().getLabelColumn();
       Dataset d = Dataset.read(data, column, p.spec());
       List<float[]> preds = p.predictAll(d.examples());

@@ -5,7 +5,6 @@ import io.mmfuse.api.safetensors.SafeTensorsWriter;
 import io.mmfuse.fusion.FusedModel;
 import io.mmfuse.fusion.HfCheckpoints;
 import io.mmfuse.fusion.HfFeeds;
-import io.mmfuse.runtime.CApiDeviceLister;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.nio.file.Path;
@@ -38,12 +37,8 @@ final class HfRunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     RuntimeOptions options = runtime.over(io.mmfuse.api.proto.RuntimeSpec.getDefaultInstance());
-    TensorFlowRuntime.Placement placement =
-        TensorFlowRuntime.place(options, new CApiDeviceLister(TensorFlowRuntime.sessionConfig(options)));
-    placement.warning().ifPresent(w -> {
-      spec.commandLine().getErr().println(w);
-      spec.commandLine().getErr().flush();
-    });
+    TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(options);
+    RuntimeMixin.warn(spec, placement.warning());
     HfCheckpoints.Imported imported = HfCheckpoints.read(checkpoint);
     SafeTensors in = SafeTensors.open(inputs);
     try (FusedModel model = FusedModel.createOn(imported.config(), placement)) {

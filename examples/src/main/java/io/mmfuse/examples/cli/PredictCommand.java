@@ -35,10 +35,7 @@ final class PredictCommand implements Callable<Integer> {
     try (LoadedPlugins loaded = new LoadedPlugins(plugins);
         Predictor p = Predictor.load(model, loaded.registry(),
             runtime.forBundle(model))) {
-      p.runtimeWarning().ifPresent(w -> {
-        spec.commandLine().getErr().println(w);
-        spec.commandLine().getErr().flush();
-      });
+      RuntimeMixin.warn(spec, p.runtimeWarning());
       Dataset d = Dataset.read(input, null, p.spec());
       List<float[]> preds = p.predictAll(d.examples());
       boolean regression = p.spec().getHead().getTask() == Task.REGRESSION;

@@ -23,6 +23,14 @@ final class RuntimeMixin {
   @Option(names = "--xla", negatable = true, description = "XLA just-in-time compilation (default: the spec's, else off).")
   Boolean xla;
 
+  /** Shows why {@code --device auto} chose the CPU, if it did: one line on the command's error stream. */
+  static void warn(picocli.CommandLine.Model.CommandSpec spec, java.util.Optional<String> warning) {
+    warning.ifPresent(w -> {
+      spec.commandLine().getErr().println(w);
+      spec.commandLine().getErr().flush();
+    });
+  }
+
   /** A bundle's runtime with the options given here laid over it (checksums are checked when it loads). */
   RuntimeOptions forBundle(java.nio.file.Path bundle) {
     java.nio.file.Path spec = bundle.resolve(io.mmfuse.fusion.train.ModelBundle.SPEC);

@@ -44,6 +44,17 @@ class BenchTest {
   }
 
   @Test
+  void theProfileNamesTheOpTypesTensorFlowRan(@TempDir Path dir) {
+    StringWriter log = new StringWriter();
+    new Bench(true, 0.05, null, new PrintWriter(log), dir).profile(Bench.VARIANTS.get(0), 1);
+    String out = log.toString();
+    assertTrue(out.contains("profile mm-small forward (default, batch 1)"), out);
+    assertTrue(out.contains("profile mm-small train (default, batch 1)"), out);
+    // The traced ops: oneDNN's matrix products and the attention's Einsum.
+    assertTrue(out.contains("MatMul") && out.contains("Einsum"), out);
+  }
+
+  @Test
   void aShortRunReportsEveryFigureConsistently(@TempDir Path dir) throws Exception {
     StringWriter log = new StringWriter();
     JsonObject r = new Bench(true, 0.05, Plugins.load(getClass().getClassLoader()), new PrintWriter(log), dir).run();

@@ -13,7 +13,6 @@ import io.mmfuse.fusion.FusionConfig;
 import io.mmfuse.fusion.InputConfig;
 import io.mmfuse.fusion.InputFeed;
 import io.mmfuse.fusion.TaskModel;
-import io.mmfuse.runtime.CApiDeviceLister;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.nio.file.Path;
@@ -74,8 +73,7 @@ public final class Predictor implements AutoCloseable {
   public static Predictor load(Path dir, ModalityRegistry registry, RuntimeOptions runtime) {
     ModelSpec spec = ModelBundle.verify(dir);
     RuntimeOptions options = runtime != null ? runtime : RuntimeOptions.fromSpec(spec.getRuntime());
-    TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(options,
-        new CApiDeviceLister(TensorFlowRuntime.sessionConfig(options)));
+    TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(options);
     Map<String, ModalityTokenizer<?>> toks = new LinkedHashMap<>();
     for (InputSpec in : spec.getInputsList()) {
       toks.put(in.getName(), registry.tokenizer(new TokenizerContext(in, dir)));

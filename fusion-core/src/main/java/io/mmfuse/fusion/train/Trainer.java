@@ -15,7 +15,6 @@ import io.mmfuse.fusion.FusionConfig;
 import io.mmfuse.fusion.InputFeed;
 import io.mmfuse.fusion.TaskModel;
 import io.mmfuse.fusion.Weight;
-import io.mmfuse.runtime.CApiDeviceLister;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.io.IOException;
@@ -181,8 +180,7 @@ public final class Trainer {
       int epochsRun = 0;
       float[] valPredictions;
       RuntimeOptions runtime = RuntimeOptions.fromSpec(spec.getRuntime());
-      TensorFlowRuntime.Placement placement =
-          TensorFlowRuntime.place(runtime, new CApiDeviceLister(TensorFlowRuntime.sessionConfig(runtime)));
+      TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(runtime);
       if (log != null) {
         placement.warning().ifPresent(log::println);
       }
