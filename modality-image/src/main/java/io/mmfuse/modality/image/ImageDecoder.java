@@ -75,6 +75,12 @@ public final class ImageDecoder {
     if (bytes.length == 0) {
       throw new InvalidInputException("image " + name + ": the file is empty (0 bytes); expected an image");
     }
+    RgbImage jpeg = JpegDecoder.decode(bytes, (width, height) -> checkSize(width, height, name));
+    return jpeg != null ? jpeg : decodeWithImageIo(bytes, name);
+  }
+
+  /** The general path: ImageIO's readers (the JDK's, TwelveMonkeys'), for every format and every kind of JPEG. */
+  RgbImage decodeWithImageIo(byte[] bytes, String name) {
     try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
@@ -85,17 +91,7 @@ public final class ImageDecoder {
       ImageReader reader = readers.next();
       try {
         reader.setInput(in, true, true);
-        int width = reader.getWidth(0);
-        int height = reader.getHeight(0);
-        if (width <= 0 || height <= 0) {
-          throw new InvalidInputException(
-              "image " + name + ": " + width + "x" + height + " pixels; expected at least 1x1");
-        }
-        if ((long) width * height > maxPixels) {
-          throw new InvalidInputException(
-              "image " + name + ": " + width + "x" + height + " = " + (long) width * height
-                  + " pixels is more than the limit of " + maxPixels + " (a decompression bomb?)");
-        }
+        checkSize(reader.getWidth(0), reader.getHeight(0), name);
         if (reader.getFormatName().equalsIgnoreCase("jpeg")) {
           RgbImage fast = decodeJpegRaster(in, name);
           if (fast != null) {
@@ -121,11 +117,29 @@ public final class ImageDecoder {
     }
   }
 
+  /** Sees an image's declared size before its pixels are decoded; throws to refuse it. */
+  @FunctionalInterface
+  interface SizeCheck {
+    void check(int width, int height);
+  }
+
+  private void checkSize(int width, int height, String name) {
+    if (width <= 0 || height <= 0) {
+      throw new InvalidInputException(
+          "image " + name + ": " + width + "x" + height + " pixels; expected at least 1x1");
+    }
+    if ((long) width * height > maxPixels) {
+      throw new InvalidInputException(
+          "image " + name + ": " + width + "x" + height + " = " + (long) width * height
+              + " pixels is more than the limit of " + maxPixels + " (a decompression bomb?)");
+    }
+  }
+
   // libjpeg's YCbCr to RGB tables (jdcolor.c), 16-bit fixed point: the same integers PIL's decoder uses.
-  private static final int[] CR_R = new int[256];
-  private static final int[] CB_B = new int[256];
-  private static final int[] CR_G = new int[256];
-  private static final int[] CB_G = new int[256];
+  static final int[] CR_R = new int[256];
+  static final int[] CB_B = new int[256];
+  static final int[] CR_G = new int[256];
+  static final int[] CB_G = new int[256];
 
   static {
     for (int i = 0; i < 256; i++) {
