@@ -780,29 +780,22 @@ final class JpegDecoder {
     int[] cbB = ImageDecoder.CB_B;
     int[] crG = ImageDecoder.CR_G;
     int[] cbG = ImageDecoder.CB_G;
-    byte[] clamp = CLAMP;
     for (int x = 0; x < width; x++, o += 3) {
-      int luma = (r0[a + x] & 0xff) + 256;
+      int luma = r0[a + x] & 0xff;
       int cb = r1[b + x] & 0xff;
       int cr = r2[c + x] & 0xff;
-      out[o] = clamp[luma + crR[cr]];
-      out[o + 1] = clamp[luma + ((cbG[cb] + crG[cr]) >> 16)];
-      out[o + 2] = clamp[luma + cbB[cb]];
-    }
-  }
-
-  /** Clamp to 0..255 of v - 256 for v in 0..767 (libjpeg's sample_range_limit, offset to stay non-negative). */
-  private static final byte[] CLAMP = new byte[768];
-
-  static {
-    for (int i = 0; i < 768; i++) {
-      CLAMP[i] = (byte) Math.max(0, Math.min(255, i - 256));
+      int red = luma + crR[cr];
+      int green = luma + ((cbG[cb] + crG[cr]) >> 16);
+      int blue = luma + cbB[cb];
+      out[o] = (byte) ((red & ~0xff) == 0 ? red : (~red >> 31) & 0xff);
+      out[o + 1] = (byte) ((green & ~0xff) == 0 ? green : (~green >> 31) & 0xff);
+      out[o + 2] = (byte) ((blue & ~0xff) == 0 ? blue : (~blue >> 31) & 0xff);
     }
   }
 
   /** A Huffman table with a 9-bit lookahead, and for AC tables a lookahead that also decodes short values. */
   static final class Huffman {
-    static final int LOOKAHEAD = 9;
+    static final int LOOKAHEAD = 10;
     /** (code length << 8) | symbol for codes of at most LOOKAHEAD bits, else 0. */
     final int[] lookup = new int[1 << LOOKAHEAD];
     /** (value << 16) | (run << 8) | bits, for AC codes whose code and value fit in LOOKAHEAD bits, else 0. */

@@ -108,11 +108,6 @@ public final class Resampling {
     return new Coefficients(ksize, bounds, weights, precision);
   }
 
-  private static int clip8(int v, int precision) {
-    int r = v >> precision;
-    return r < 0 ? 0 : Math.min(r, 255);
-  }
-
   /** Resizes with PIL's arithmetic. */
   public static RgbImage resize(RgbImage in, int width, int height, Filter filter) {
     return resize(in, width, height, filter, Arithmetic.PIL);
@@ -187,6 +182,7 @@ public final class Resampling {
     return current;
   }
 
+  /** The horizontal pass over {@code rows} input rows from {@code firstRow}, taps unrolled as in the vertical pass. */
   private static RgbImage horizontalPass(RgbImage in, int firstRow, int rows, int outWidth, Coefficients c) {
     byte[] src = in.rgb();
     byte[] out = new byte[outWidth * rows * 3];
@@ -198,29 +194,84 @@ public final class Resampling {
     final int precision = c.precision();
     for (int y = 0; y < rows; y++) {
       int row = (firstRow + y) * inStride;
-      int o = y * outWidth * 3;
-      for (int xx = 0; xx < outWidth; xx++) {
-        int xmin = bounds[xx * 2];
-        int xmax = bounds[xx * 2 + 1];
-        int kBase = xx * ksize;
-        int s0 = half;
-        int s1 = half;
-        int s2 = half;
-        int p = row + xmin * 3;
-        for (int x = 0; x < xmax; x++, p += 3) {
-          int k = w[kBase + x];
-          s0 += (src[p] & 0xff) * k;
-          s1 += (src[p + 1] & 0xff) * k;
-          s2 += (src[p + 2] & 0xff) * k;
+      for (int xx = 0, o = y * outWidth * 3; xx < outWidth; xx++, o += 3) {
+        int p = row + bounds[xx * 2] * 3;
+        int taps = bounds[xx * 2 + 1];
+        int kb = xx * ksize;
+        switch (taps) {
+          case 1 -> {
+            int k0 = w[kb + 0];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0, precision);
+          }
+          case 2 -> {
+            int k0 = w[kb + 0]; int k1 = w[kb + 1];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1, precision);
+          }
+          case 3 -> {
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2, precision);
+          }
+          case 4 -> {
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3, precision);
+          }
+          case 5 -> {
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4, precision);
+          }
+          case 6 -> {
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4]; int k5 = w[kb + 5];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5, precision);
+          }
+          case 7 -> {
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4]; int k5 = w[kb + 5]; int k6 = w[kb + 6];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5 + (src[p + 18] & 0xff) * k6, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5 + (src[p + 19] & 0xff) * k6, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5 + (src[p + 20] & 0xff) * k6, precision);
+          }
+          case 8 -> {
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4]; int k5 = w[kb + 5]; int k6 = w[kb + 6]; int k7 = w[kb + 7];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5 + (src[p + 18] & 0xff) * k6 + (src[p + 21] & 0xff) * k7, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5 + (src[p + 19] & 0xff) * k6 + (src[p + 22] & 0xff) * k7, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5 + (src[p + 20] & 0xff) * k6 + (src[p + 23] & 0xff) * k7, precision);
+          }
+          default -> {
+            int s0 = half;
+            int s1 = half;
+            int s2 = half;
+            for (int x = 0; x < taps; x++, p += 3) {
+              int k = w[kb + x];
+              s0 += (src[p] & 0xff) * k;
+              s1 += (src[p + 1] & 0xff) * k;
+              s2 += (src[p + 2] & 0xff) * k;
+            }
+            out[o] = clip8(s0, precision);
+            out[o + 1] = clip8(s1, precision);
+            out[o + 2] = clip8(s2, precision);
+          }
         }
-        out[o++] = (byte) clip8(s0, precision);
-        out[o++] = (byte) clip8(s1, precision);
-        out[o++] = (byte) clip8(s2, precision);
       }
     }
     return new RgbImage(outWidth, rows, out);
   }
 
+  /**
+   * The vertical pass: each output row is the weighted sum of a few input rows, one output byte at a time, with the
+   * taps unrolled for kernels of up to 8 rows (every filter and shrink factor up to 3.5 for bicubic, 7 for bilinear)
+   * and an accumulator row beyond that.
+   */
   private static RgbImage verticalPass(RgbImage in, int outHeight, Coefficients c) {
     byte[] src = in.rgb();
     int stride = in.width() * 3;
@@ -228,26 +279,87 @@ public final class Resampling {
     int ksize = c.kernelSize();
     int[] bounds = c.bounds();
     int[] w = c.weights();
-    int[] acc = new int[stride];
+    int[] acc = null;
     final int half = 1 << (c.precision() - 1);
     final int precision = c.precision();
     for (int yy = 0; yy < outHeight; yy++) {
-      int ymin = bounds[yy * 2];
-      int ymax = bounds[yy * 2 + 1];
-      java.util.Arrays.fill(acc, half);
-      for (int y = 0; y < ymax; y++) {
-        int k = w[yy * ksize + y];
-        int row = (ymin + y) * stride;
-        for (int i = 0; i < stride; i++) {
-          acc[i] += (src[row + i] & 0xff) * k;
-        }
-      }
+      int row = bounds[yy * 2] * stride;
+      int taps = bounds[yy * 2 + 1];
+      int kb = yy * ksize;
       int o = yy * stride;
-      for (int i = 0; i < stride; i++) {
-        out[o + i] = (byte) clip8(acc[i], precision);
+      switch (taps) {
+        case 1 -> {
+          int p0 = row + 0 * stride; int k0 = w[kb + 0];
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0, precision);
+          }
+        }
+        case 2 -> {
+          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1];
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1, precision);
+          }
+        }
+        case 3 -> {
+          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2];
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2, precision);
+          }
+        }
+        case 4 -> {
+          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3];
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3, precision);
+          }
+        }
+        case 5 -> {
+          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3]; int p4 = row + 4 * stride; int k4 = w[kb + 4];
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4, precision);
+          }
+        }
+        case 6 -> {
+          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3]; int p4 = row + 4 * stride; int k4 = w[kb + 4]; int p5 = row + 5 * stride; int k5 = w[kb + 5];
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5, precision);
+          }
+        }
+        case 7 -> {
+          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3]; int p4 = row + 4 * stride; int k4 = w[kb + 4]; int p5 = row + 5 * stride; int k5 = w[kb + 5]; int p6 = row + 6 * stride; int k6 = w[kb + 6];
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5 + (src[p6 + i] & 0xff) * k6, precision);
+          }
+        }
+        case 8 -> {
+          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3]; int p4 = row + 4 * stride; int k4 = w[kb + 4]; int p5 = row + 5 * stride; int k5 = w[kb + 5]; int p6 = row + 6 * stride; int k6 = w[kb + 6]; int p7 = row + 7 * stride; int k7 = w[kb + 7];
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5 + (src[p6 + i] & 0xff) * k6 + (src[p7 + i] & 0xff) * k7, precision);
+          }
+        }
+        default -> {
+          if (acc == null) {
+            acc = new int[stride];
+          }
+          java.util.Arrays.fill(acc, half);
+          for (int y = 0; y < taps; y++) {
+            int k = w[kb + y];
+            int r = row + y * stride;
+            for (int i = 0; i < stride; i++) {
+              acc[i] += (src[r + i] & 0xff) * k;
+            }
+          }
+          for (int i = 0; i < stride; i++) {
+            out[o + i] = clip8(acc[i], precision);
+          }
+        }
       }
     }
     return new RgbImage(in.width(), outHeight, out);
+  }
+
+  private static byte clip8(int v, int precision) {
+    int r = v >> precision;
+    return (byte) ((r & ~0xff) == 0 ? r : (~r >> 31) & 0xff);
   }
 
   /** PIL's nearest neighbour: the source pixel under each target pixel's centre. */
