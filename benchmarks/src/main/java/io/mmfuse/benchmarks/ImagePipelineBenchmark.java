@@ -13,7 +13,6 @@ import io.mmfuse.modality.image.ImageConfig;
 import io.mmfuse.modality.image.ImageDecoder;
 import io.mmfuse.modality.image.ImageProcessor;
 import io.mmfuse.modality.image.Patches;
-import io.mmfuse.modality.image.ProcessedImage;
 import io.mmfuse.modality.image.Resampling;
 import io.mmfuse.modality.image.RgbImage;
 import java.io.ByteArrayInputStream;
@@ -94,13 +93,12 @@ public class ImagePipelineBenchmark {
 
   @Benchmark
   public Patches mmfuseNormalizePatchify() {
-    return Patches.of(processor.normalize(resized), config.patchSize());
+    return processor.patches(resized);
   }
 
   @Benchmark
   public Patches mmfusePipeline() {
-    ProcessedImage p = processor.process(decoder.decode(encoded, image));
-    return Patches.of(p, config.patchSize());
+    return processor.patches(decoder.decode(encoded, image));
   }
 
   @Benchmark

@@ -72,7 +72,7 @@ public final class ImagePatchTokenizer implements ModalityTokenizer<byte[]> {
 
   /** Tokenizes a decoded RGB image. */
   public TokenSequence tokenize(RgbImage image) {
-    Patches p = patches(processor.process(image));
+    Patches p = processor.patches(image);
     return TokenSequence.ofGridFeatures(modality(), p.width(), p.features(), p.positions());
   }
 

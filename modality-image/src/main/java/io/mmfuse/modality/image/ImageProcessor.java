@@ -46,6 +46,45 @@ public final class ImageProcessor {
     return normalize(resizeAndCrop(image));
   }
 
+  /**
+   * Resizes, crops, rescales, normalizes and cuts into patch tokens in one go, writing each normalized value straight
+   * into its patch vector: the same tokens as {@code Patches.of(process(image), patchSize)}, without the
+   * intermediate {@code pixel_values} and pixel mask (a single image's mask is all ones, so no patch is dropped).
+   */
+  public Patches patches(RgbImage image) {
+    RgbImage resized = resizeAndCrop(image);
+    int p = config.patchSize();
+    int w = resized.width();
+    int rows = resized.height() / p;
+    int cols = w / p;
+    int pp = p * p;
+    int width = 3 * pp;
+    float[] features = new float[rows * cols * width];
+    int[] positions = new int[rows * cols * 2];
+    byte[] rgb = resized.rgb();
+    float[] r = lut[0];
+    float[] g = lut[1];
+    float[] b = lut[2];
+    for (int row = 0; row < rows; row++) {
+      for (int y = 0; y < p; y++) {
+        int s = (row * p + y) * w * 3;
+        for (int col = 0; col < cols; col++) {
+          int o = (row * cols + col) * width + y * p;
+          for (int x = 0; x < p; x++, s += 3, o++) {
+            features[o] = r[rgb[s] & 0xff];
+            features[o + pp] = g[rgb[s + 1] & 0xff];
+            features[o + 2 * pp] = b[rgb[s + 2] & 0xff];
+          }
+        }
+      }
+      for (int col = 0; col < cols; col++) {
+        positions[2 * (row * cols + col)] = row;
+        positions[2 * (row * cols + col) + 1] = col;
+      }
+    }
+    return new Patches(p, rows, cols, features, positions, 0);
+  }
+
   /** Rescales and normalizes to channel-first floats, with a pixel mask of ones where the settings pad. */
   public ProcessedImage normalize(RgbImage image) {
     int h = image.height();

@@ -115,4 +115,23 @@ class PatchesTest {
     ImageConfig v = ImageConfig.fromSettings(ImageSettings.newBuilder().setPreset("vilt").setShortestEdge(200).build());
     assertEquals(333, v.longestEdge());
   }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"vit", "clip", "vilt"})
+  void theFusedPathGivesThePatchesOfTheProcessedImage(String preset) {
+    for (String name : new String[] {"china.jpg", "rgb_97x301.png", "gray_120x80.png"}) {
+      for (int p : new int[] {16, 7}) {
+        ImageConfig config = ImageConfig.preset(preset).withPatchSize(p);
+        ImageProcessor processor = new ImageProcessor(config);
+        RgbImage rgb = new ImageDecoder().decode(Fixtures.file(name));
+        Patches expected = Patches.of(processor.process(rgb), p);
+        Patches fused = processor.patches(rgb);
+        assertEquals(expected.rows(), fused.rows());
+        assertEquals(expected.columns(), fused.columns());
+        assertEquals(expected.dropped(), fused.dropped());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.positions(), fused.positions());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected.features(), fused.features(), name + " " + p);
+      }
+    }
+  }
 }
