@@ -448,61 +448,71 @@ final class JpegDecoder {
     }
   }
 
-  private int decodeSymbol(Huffman h) throws Decline {
-    int e = h.lookup[(int) (bits >>> (64 - Huffman.LOOKAHEAD))];
+  /** (code length << 8) | symbol of the Huffman code at the top of {@code buf}. */
+  private static int symbol(Huffman h, long buf) throws Decline {
+    int e = h.lookup[(int) (buf >>> (64 - Huffman.LOOKAHEAD))];
     if (e != 0) {
-      int l = e >> 8;
-      bits <<= l;
-      count -= l;
-      return e & 0xff;
+      return e;
     }
     int l = Huffman.LOOKAHEAD + 1;
-    int code = (int) (bits >>> (64 - l));
+    int code = (int) (buf >>> (64 - l));
     while (code > h.maxCode[l]) {
       l++;
       if (l > 16) {
         throw DECLINE; // no such code: corrupt data
       }
-      code = (int) (bits >>> (64 - l));
+      code = (int) (buf >>> (64 - l));
     }
-    bits <<= l;
-    count -= l;
-    return h.values[code + h.valueOffset[l]] & 0xff;
+    return (l << 8) | (h.values[code + h.valueOffset[l]] & 0xff);
   }
 
-  private int receiveExtend(int s) {
-    int v = (int) (bits >>> (64 - s));
-    bits <<= s;
-    count -= s;
+  /** The value of an s-bit magnitude category from the top bits of {@code buf} (JPEG's EXTEND). */
+  private static int extend(long buf, int s) {
+    int v = (int) (buf >>> (64 - s));
     return v < (1 << (s - 1)) ? v - (1 << s) + 1 : v;
   }
 
-  /** Decodes one block's coefficients, runs the inverse DCT into {@code out}; returns the new DC predictor. */
+  /**
+   * Decodes one block's coefficients, runs the inverse DCT into {@code out}; returns the new DC predictor. The bit
+   * buffer lives in locals here (fields would put a store and a load on every symbol's dependency chain).
+   */
   private int decodeBlock(Huffman dc, Huffman ac, int[] q, int pred, byte[] out, int offset, int stride)
       throws Decline {
     int[] blk = block;
     if (count < 32) {
       fill();
     }
-    int s = decodeSymbol(dc);
+    long buf = bits;
+    int cnt = count;
+    int e = symbol(dc, buf);
+    int l = e >> 8;
+    buf <<= l;
+    cnt -= l;
+    int s = e & 0xff;
     if (s != 0) {
       if (s > 15) {
         throw DECLINE;
       }
-      pred += receiveExtend(s);
+      pred += extend(buf, s);
+      buf <<= s;
+      cnt -= s;
     }
     blk[0] = (short) pred * q[0];
     boolean acZero = true;
     int[] fast = ac.fastAc;
     for (int k = 1; k < 64; ) {
-      if (count < 32) {
+      if (cnt < 32) {
+        bits = buf;
+        count = cnt;
         fill();
+        buf = bits;
+        cnt = count;
       }
-      int e = fast[(int) (bits >>> (64 - Huffman.LOOKAHEAD))];
+      e = fast[(int) (buf >>> (64 - Huffman.LOOKAHEAD))];
       if (e != 0) {
-        int l = e & 0xff;
-        bits <<= l;
-        count -= l;
+        l = e & 0xff;
+        buf <<= l;
+        cnt -= l;
         k += (e >> 8) & 0xff;
         if (k > 63) {
           throw DECLINE;
@@ -512,9 +522,12 @@ final class JpegDecoder {
         k++;
         continue;
       }
-      int rs = decodeSymbol(ac);
-      int r = rs >> 4;
-      s = rs & 15;
+      e = symbol(ac, buf);
+      l = e >> 8;
+      buf <<= l;
+      cnt -= l;
+      int r = (e >> 4) & 15;
+      s = e & 15;
       if (s == 0) {
         if (r != 15) {
           break;
@@ -526,10 +539,14 @@ final class JpegDecoder {
       if (k > 63) {
         throw DECLINE;
       }
-      blk[NATURAL[k]] = (short) receiveExtend(s) * q[k];
+      blk[NATURAL[k]] = (short) extend(buf, s) * q[k];
+      buf <<= s;
+      cnt -= s;
       acZero = false;
       k++;
     }
+    bits = buf;
+    count = cnt;
     if (acZero) {
       byte v = RANGE[(((blk[0] << 2) + 16) >> 5) & 1023];
       for (int y = 0; y < 8; y++) {
