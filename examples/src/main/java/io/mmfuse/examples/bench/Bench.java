@@ -416,7 +416,7 @@ public final class Bench {
     ImageDecoder decoder = new ImageDecoder();
     ImageConfig vit = ImageConfig.preset("vit");
     ImageProcessor processor = new ImageProcessor(vit);
-    double images = rate(() -> Patches.of(processor.process(decoder.decode(jpeg, "bench.jpg")), vit.patchSize()),
+    double images = rate(() -> processor.patches(decoder.decode(jpeg, "bench.jpg")),
         seconds < 0.5 ? 2 : 20, seconds);
     out.addProperty("vit_images_per_s", round(images));
     line("preprocessing: WordPiece %.2f M tokens/s; ViT image pipeline (640x427 JPEG) %.0f images/s",

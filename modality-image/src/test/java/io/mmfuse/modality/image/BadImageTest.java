@@ -86,6 +86,31 @@ class BadImageTest {
     String small = assertThrows(InvalidInputException.class, () -> new ImageDecoder(1000).decode(png, "p.png"))
         .getMessage();
     assertTrue(small.contains("640x480 = 307200 pixels is more than the limit of 1000"), small);
+    // A baseline JPEG (the Java decoder's path) is refused from its frame header too.
+    byte[] jpeg = bytes("china.jpg");
+    String j = assertThrows(InvalidInputException.class, () -> new ImageDecoder(1000).decode(jpeg, "c.jpg"))
+        .getMessage();
+    assertTrue(j.contains("c.jpg: 640x427 = 273280 pixels is more than the limit of 1000"), j);
+  }
+
+  private static byte[] bytes(String name) {
+    try {
+      return Files.readAllBytes(Fixtures.file(name));
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void aJpegWhoseScanRunsIntoTheEndIsRefusedAsTruncated() {
+    // Cut inside the entropy-coded data and close with an EOI marker: the scan runs out of bits before its last block.
+    byte[] all = bytes("rgb_640x480.jpg");
+    byte[] cut = Arrays.copyOf(all, all.length * 3 / 4 + 2);
+    cut[cut.length - 2] = (byte) 0xFF;
+    cut[cut.length - 1] = (byte) 0xD9;
+    assertEquals(null, JpegDecoder.decode(cut, (w, h) -> {}));
+    String m = refusal(cut, "cut.jpg");
+    assertTrue(m.contains("cut.jpg") && m.contains("truncated"), m);
   }
 
   @Test
