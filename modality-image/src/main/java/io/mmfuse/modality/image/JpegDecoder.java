@@ -10,7 +10,8 @@ import java.util.Arrays;
  * libjpeg's fixed-point YCbCr tables.
  *
  * <p>{@link #decode} returns null for anything else (progressive or arithmetic coding, 12-bit samples, CMYK,
- * other subsampling layouts, a scan that stops early or runs into a marker, restart markers out of order): the
+ * other subsampling layouts, chroma two samples wide or less, a colour image split into several scans, a scan that
+ * stops early or runs into a marker, restart markers out of order): the
  * caller then takes the general ImageIO path, which decides how such files are read or refused. It never returns
  * an image built from data it had to invent.
  */
@@ -305,8 +306,8 @@ final class JpegDecoder {
 
   private void readScan(int p, int end) throws Decline {
     int ns = d[p] & 0xff;
-    if (ns < 1 || ns > components || end - p != 4 + 2 * ns) {
-      throw DECLINE;
+    if (ns != components || end - p != 4 + 2 * ns) {
+      throw DECLINE; // a colour image in several sequential scans is rare enough to leave to the general path
     }
     int[] comp = new int[ns];
     Huffman[] dc = new Huffman[ns];
