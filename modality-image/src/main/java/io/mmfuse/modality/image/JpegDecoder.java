@@ -3,17 +3,18 @@ package io.mmfuse.modality.image;
 import java.util.Arrays;
 
 /**
- * Sequential (baseline and extended) Huffman JPEGs with 8-bit grey, YCbCr or RGB samples, decoded in Java with
- * libjpeg's arithmetic, so that the pixels are those PIL gets from libjpeg-turbo: the "islow" integer inverse DCT
- * (13-bit constants, 2 extra bits in the first pass, libjpeg's post-IDCT range table), "fancy" triangular
- * upsampling of 2x1 and 2x2 subsampled chroma (edge rows and columns replicated as libjpeg's context rows do), and
- * libjpeg's fixed-point YCbCr tables.
+ * Huffman-coded JPEGs, sequential (baseline, extended) and progressive, with 8-bit grey, YCbCr or RGB samples,
+ * decoded in Java with libjpeg's arithmetic, so that the pixels are those PIL gets from libjpeg-turbo: the "islow"
+ * integer inverse DCT (13-bit constants, 2 extra bits in the first pass, libjpeg's post-IDCT range table), "fancy"
+ * triangular upsampling of 2x1 and 2x2 subsampled chroma (edge rows and columns replicated as libjpeg's context rows
+ * do), and libjpeg's fixed-point YCbCr tables. Progressive scans (spectral selection, successive approximation,
+ * end-of-band runs) follow libjpeg's jdphuff.c into per-block coefficient buffers, transformed at the end.
  *
- * <p>{@link #decode} returns null for anything else (progressive or arithmetic coding, 12-bit samples, CMYK,
- * other subsampling layouts, chroma two samples wide or less, a colour image split into several scans, a scan that
- * stops early or runs into a marker, restart markers out of order): the
- * caller then takes the general ImageIO path, which decides how such files are read or refused. It never returns
- * an image built from data it had to invent.
+ * <p>{@link #decode} returns null for anything else (arithmetic coding, lossless, 12-bit samples, CMYK, other
+ * subsampling layouts, chroma two samples wide or less, a colour image split into several sequential scans, a
+ * progression libjpeg would warn about, a scan that stops early or runs into a marker, restart markers out of
+ * order): the caller then takes the general ImageIO path, which decides how such files are read or refused. It
+ * never returns an image built from data it had to invent.
  */
 final class JpegDecoder {
   /** Natural (row-major) index of the k-th coefficient in zigzag order. */
@@ -71,6 +72,13 @@ final class JpegDecoder {
   private byte[][] planes;
   private int[] strides;
   private boolean[] scanned;
+  // Progressive frames: every block's coefficients (natural order, not dequantized) until the end of the image,
+  // the successive-approximation bit each coefficient has reached (libjpeg's coef_bits), and each component's
+  // quantization table as it was at its first scan (libjpeg latches it there).
+  private short[][] coefficients;
+  private int[][] coefBits;
+  private int[][] latchedQuant;
+  private int eobRun;
 
   // Entropy decoder state
   private int pos;
@@ -137,7 +145,8 @@ final class JpegDecoder {
       switch (marker) {
         case 0xDB -> readQuantTables(seg, end);
         case 0xC4 -> readHuffmanTables(seg, end);
-        case 0xC0, 0xC1 -> readFrame(seg, end);
+        case 0xC0, 0xC1 -> readFrame(seg, end, false);
+        case 0xC2 -> readFrame(seg, end, true);
         case 0xDD -> {
           if (length != 4) {
             throw DECLINE;
@@ -160,12 +169,16 @@ final class JpegDecoder {
             colorSpace = colorSpace();
           }
           pos = end;
-          readScan(seg, end);
+          if (coefficients != null) {
+            readProgressiveScan(seg, end);
+          } else {
+            readScan(seg, end);
+          }
           continue;
         }
         default -> {
-          if (marker >= 0xC2 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
-            throw DECLINE; // progressive, lossless, arithmetic, hierarchical
+          if (marker >= 0xC3 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+            throw DECLINE; // lossless, arithmetic, hierarchical
           }
           // APPn, COM and the like carry nothing the pixels depend on
         }
@@ -179,6 +192,9 @@ final class JpegDecoder {
       if (!s) {
         throw DECLINE;
       }
+    }
+    if (coefficients != null) {
+      inverseTransformAll();
     }
     return colorSpace.equals("GRAY") ? grey() : toRgb(colorSpace.equals("RGB"));
   }
@@ -245,7 +261,7 @@ final class JpegDecoder {
     }
   }
 
-  private void readFrame(int p, int end) throws Decline {
+  private void readFrame(int p, int end, boolean progressive) throws Decline {
     if (planes != null || end - p < 6) {
       throw DECLINE;
     }
@@ -293,6 +309,15 @@ final class JpegDecoder {
     for (int c = 0; c < components; c++) {
       strides[c] = mcusX * hs[c] * 8;
       planes[c] = new byte[strides[c] * mcusY * vs[c] * 8];
+    }
+    if (progressive) {
+      coefficients = new short[components][];
+      coefBits = new int[components][64];
+      latchedQuant = new int[components][];
+      for (int c = 0; c < components; c++) {
+        coefficients[c] = new short[mcusX * hs[c] * mcusY * vs[c] * 64];
+        Arrays.fill(coefBits[c], -1);
+      }
     }
   }
 
@@ -398,6 +423,302 @@ final class JpegDecoder {
     // libjpeg looks for the next marker from here, skipping whatever the scan left unread.
     while (pos < n && !((d[pos] & 0xff) == 0xFF && pos + 1 < n && d[pos + 1] != 0)) {
       pos++;
+    }
+  }
+
+  /** One scan of a progressive frame (ITU T.81 G.1.2; libjpeg's jdphuff.c), into the coefficient buffers. */
+  private void readProgressiveScan(int p, int end) throws Decline {
+    int ns = d[p] & 0xff;
+    if (ns < 1 || ns > components || end - p != 4 + 2 * ns) {
+      throw DECLINE;
+    }
+    int ss = d[p + 1 + 2 * ns] & 0xff;
+    int se = d[p + 2 + 2 * ns] & 0xff;
+    int ah = (d[p + 3 + 2 * ns] & 0xff) >> 4;
+    int al = d[p + 3 + 2 * ns] & 0x0f;
+    boolean dcScan = ss == 0;
+    if (se > 63 || ss > se || (dcScan && se != 0) || (!dcScan && ns != 1) || al > 13 || (ah != 0 && al != ah - 1)) {
+      throw DECLINE; // libjpeg calls these bogus progressions
+    }
+    int[] comp = new int[ns];
+    Huffman[] dc = new Huffman[ns];
+    Huffman[] ac = new Huffman[ns];
+    for (int i = 0; i < ns; i++) {
+      int id = d[p + 1 + 2 * i] & 0xff;
+      int c = 0;
+      while (c < components && ids[c] != id) {
+        c++;
+      }
+      if (c == components) {
+        throw DECLINE;
+      }
+      for (int j = 0; j < i; j++) {
+        if (comp[j] == c) {
+          throw DECLINE;
+        }
+      }
+      comp[i] = c;
+      dc[i] = dcTables[(d[p + 2 + 2 * i] & 0xff) >> 4 & 3];
+      ac[i] = acTables[d[p + 2 + 2 * i] & 3];
+      if ((dcScan && ah == 0 && dc[i] == null) || (!dcScan && ac[i] == null)) {
+        throw DECLINE;
+      }
+      if (!dcScan && coefBits[c][0] < 0) {
+        throw DECLINE; // AC before the DC of this component: libjpeg warns, the general path decides
+      }
+      for (int k = ss; k <= se; k++) {
+        if (coefBits[c][k] != (ah == 0 ? -1 : ah)) {
+          throw DECLINE; // not the next step of this coefficient's approximation
+        }
+        coefBits[c][k] = al;
+      }
+      if (latchedQuant[c] == null) {
+        if (quant[tq[c]] == null) {
+          throw DECLINE;
+        }
+        latchedQuant[c] = quant[tq[c]].clone();
+      }
+      scanned[c] = true;
+    }
+    bits = 0;
+    count = 0;
+    atMarker = false;
+    padBits = 0;
+    eobRun = 0;
+    int[] pred = new int[ns];
+    int restartsLeft = restartInterval;
+    int nextRestart = 0;
+    if (ns == 1) {
+      int c = comp[0];
+      int bw = (downsampledWidth(c) + 7) / 8;
+      int bh = (downsampledHeight(c) + 7) / 8;
+      int rowBlocks = mcusX * hs[c];
+      short[] coef = coefficients[c];
+      for (int by = 0; by < bh; by++) {
+        for (int bx = 0; bx < bw; bx++) {
+          if (restartInterval > 0) {
+            if (restartsLeft == 0) {
+              restart(nextRestart++);
+              Arrays.fill(pred, 0);
+              eobRun = 0;
+              restartsLeft = restartInterval;
+            }
+            restartsLeft--;
+          }
+          int at = (by * rowBlocks + bx) * 64;
+          if (dcScan) {
+            pred[0] = progressiveDc(coef, at, dc[0], ah, al, pred[0]);
+          } else if (ah == 0) {
+            acFirst(coef, at, ac[0], ss, se, al);
+          } else {
+            acRefine(coef, at, ac[0], ss, se, al);
+          }
+        }
+      }
+    } else {
+      for (int my = 0; my < mcusY; my++) {
+        for (int mx = 0; mx < mcusX; mx++) {
+          if (restartInterval > 0) {
+            if (restartsLeft == 0) {
+              restart(nextRestart++);
+              Arrays.fill(pred, 0);
+              restartsLeft = restartInterval;
+            }
+            restartsLeft--;
+          }
+          for (int i = 0; i < ns; i++) {
+            int c = comp[i];
+            int h = hs[c];
+            int v = vs[c];
+            int rowBlocks = mcusX * h;
+            for (int y = 0; y < v; y++) {
+              for (int x = 0; x < h; x++) {
+                int at = ((my * v + y) * rowBlocks + mx * h + x) * 64;
+                pred[i] = progressiveDc(coefficients[c], at, dc[i], ah, al, pred[i]);
+              }
+            }
+          }
+        }
+      }
+    }
+    if (padBits > count) {
+      throw DECLINE;
+    }
+    while (pos < n && !((d[pos] & 0xff) == 0xFF && pos + 1 < n && d[pos + 1] != 0)) {
+      pos++;
+    }
+  }
+
+  private int bit() {
+    if (count < 1) {
+      fill();
+    }
+    int b = (int) (bits >>> 63);
+    bits <<= 1;
+    count--;
+    return b;
+  }
+
+  private int takeBits(int n) {
+    if (count < n) {
+      fill();
+    }
+    int v = (int) (bits >>> (64 - n));
+    bits <<= n;
+    count -= n;
+    return v;
+  }
+
+  private int takeSymbol(Huffman h) throws Decline {
+    if (count < 16) {
+      fill();
+    }
+    int e = symbol(h, bits);
+    int l = e >> 8;
+    bits <<= l;
+    count -= l;
+    return e & 0xff;
+  }
+
+  private int progressiveDc(short[] coef, int at, Huffman dc, int ah, int al, int pred) throws Decline {
+    if (ah == 0) {
+      int s = takeSymbol(dc);
+      if (s != 0) {
+        if (s > 15) {
+          throw DECLINE;
+        }
+        if (count < s) {
+          fill();
+        }
+        pred += extend(bits, s);
+        bits <<= s;
+        count -= s;
+      }
+      coef[at] = (short) (pred << al);
+    } else if (bit() != 0) {
+      coef[at] |= (short) (1 << al);
+    }
+    return pred;
+  }
+
+  private void acFirst(short[] coef, int at, Huffman ac, int ss, int se, int al) throws Decline {
+    if (eobRun > 0) {
+      eobRun--;
+      return;
+    }
+    for (int k = ss; k <= se; k++) {
+      int rs = takeSymbol(ac);
+      int r = rs >> 4;
+      int s = rs & 15;
+      if (s != 0) {
+        k += r;
+        if (k > se) {
+          throw DECLINE;
+        }
+        if (count < s) {
+          fill();
+        }
+        int v = extend(bits, s);
+        bits <<= s;
+        count -= s;
+        coef[at + NATURAL[k]] = (short) (v << al);
+      } else if (r == 15) {
+        k += 15;
+      } else {
+        eobRun = (1 << r) - 1;
+        if (r != 0) {
+          eobRun += takeBits(r);
+        }
+        break;
+      }
+    }
+  }
+
+  /** libjpeg's decode_mcu_AC_refine: correction bits for nonzero coefficients, new ones of magnitude 1 << al. */
+  private void acRefine(short[] coef, int at, Huffman ac, int ss, int se, int al) throws Decline {
+    int p1 = 1 << al;
+    int m1 = -1 << al;
+    int k = ss;
+    if (eobRun == 0) {
+      for (; k <= se; k++) {
+        int rs = takeSymbol(ac);
+        int r = rs >> 4;
+        int s = rs & 15;
+        if (s != 0) {
+          if (s != 1) {
+            throw DECLINE; // libjpeg warns of a bad Huffman code and goes on
+          }
+          s = bit() != 0 ? p1 : m1;
+        } else if (r != 15) {
+          eobRun = 1 << r;
+          if (r != 0) {
+            eobRun += takeBits(r);
+          }
+          break;
+        }
+        do {
+          int z = at + NATURAL[k];
+          if (coef[z] != 0) {
+            if (bit() != 0 && (coef[z] & p1) == 0) {
+              coef[z] += (short) (coef[z] >= 0 ? p1 : m1);
+            }
+          } else if (--r < 0) {
+            break;
+          }
+          k++;
+        } while (k <= se);
+        if (s != 0) {
+          if (k > se) {
+            throw DECLINE;
+          }
+          coef[at + NATURAL[k]] = (short) s;
+        }
+      }
+    }
+    if (eobRun > 0) {
+      for (; k <= se; k++) {
+        int z = at + NATURAL[k];
+        if (coef[z] != 0 && bit() != 0 && (coef[z] & p1) == 0) {
+          coef[z] += (short) (coef[z] >= 0 ? p1 : m1);
+        }
+      }
+      eobRun--;
+    }
+  }
+
+  /** Dequantizes every block of a progressive frame and runs the inverse DCT into the sample planes. */
+  private void inverseTransformAll() {
+    int[] blk = block;
+    for (int c = 0; c < components; c++) {
+      int[] q = new int[64];
+      for (int k = 0; k < 64; k++) {
+        q[NATURAL[k]] = latchedQuant[c][k];
+      }
+      short[] coef = coefficients[c];
+      int rowBlocks = mcusX * hs[c];
+      int stride = strides[c];
+      byte[] plane = planes[c];
+      int blocks = coef.length / 64;
+      for (int b = 0; b < blocks; b++) {
+        int at = b * 64;
+        boolean acZero = true;
+        for (int i = 1; i < 64; i++) {
+          int v = coef[at + i] * q[i];
+          blk[i] = v;
+          acZero &= v == 0;
+        }
+        blk[0] = coef[at] * q[0];
+        int offset = (b / rowBlocks) * 8 * stride + (b % rowBlocks) * 8;
+        if (acZero) {
+          byte v = RANGE[(((blk[0] << 2) + 16) >> 5) & 1023];
+          for (int y = 0; y < 8; y++) {
+            Arrays.fill(plane, offset + y * stride, offset + y * stride + 8, v);
+          }
+        } else {
+          idctIslow(blk, work, plane, offset, stride);
+        }
+      }
+      Arrays.fill(blk, 0);
     }
   }
 
