@@ -1035,6 +1035,9 @@ final class JpegDecoder {
   }
 
   private RgbImage toRgb(boolean rgb) {
+    if (!rgb && hs[0] == hmax && vs[0] == vmax && hs[1] == hs[2] && vs[1] == vs[2] && hmax / hs[1] == 2) {
+      return subsampledYcbcrToRgb();
+    }
     byte[] out = new byte[width * height * 3];
     byte[][] rows = new byte[3][];
     int[] offsets = new int[3];
@@ -1059,6 +1062,99 @@ final class JpegDecoder {
       convertRow(rows, offsets, out, y * width * 3, width, rgb);
     }
     return new RgbImage(width, height, out);
+  }
+
+  /**
+   * The usual photograph, full-resolution luma with 2x1 or 2x2 subsampled chroma: fancy upsampling and colour
+   * conversion in one pass per row, two pixels per chroma sample. Both upsamplings are a triangle filter across the
+   * row on "column sums" (the chroma sample itself for 2x1; three times the nearer plus the farther chroma row for
+   * 2x2), with the first and last column sums repeated at the ends, which is exactly libjpeg's special cases for the
+   * first and last column.
+   */
+  private RgbImage subsampledYcbcrToRgb() {
+    byte[] out = new byte[width * height * 3];
+    int dw = downsampledWidth(1);
+    int dh = downsampledHeight(1);
+    boolean vertical = vmax / vs[1] == 2;
+    int shift = vertical ? 4 : 2;
+    int biasEven = vertical ? 8 : 1;
+    int biasOdd = vertical ? 7 : 2;
+    int[] cbSums = new int[dw + 2];
+    int[] crSums = new int[dw + 2];
+    byte[] luma = planes[0];
+    byte[] cbPlane = planes[1];
+    byte[] crPlane = planes[2];
+    int lumaStride = strides[0];
+    int chromaStride = strides[1];
+    int[] crR = ImageDecoder.CR_R;
+    int[] cbB = ImageDecoder.CB_B;
+    int[] crG = ImageDecoder.CR_G;
+    int[] cbG = ImageDecoder.CB_G;
+    for (int y = 0; y < height; y++) {
+      if (vertical) {
+        int r = y >> 1;
+        int near = (y & 1) == 0 ? Math.max(r - 1, 0) : Math.min(r + 1, dh - 1);
+        int p0 = r * chromaStride;
+        int p1 = near * chromaStride;
+        for (int x = 0; x < dw; x++) {
+          cbSums[x + 1] = (cbPlane[p0 + x] & 0xff) * 3 + (cbPlane[p1 + x] & 0xff);
+          crSums[x + 1] = (crPlane[p0 + x] & 0xff) * 3 + (crPlane[p1 + x] & 0xff);
+        }
+      } else {
+        int p0 = y * chromaStride;
+        for (int x = 0; x < dw; x++) {
+          cbSums[x + 1] = cbPlane[p0 + x] & 0xff;
+          crSums[x + 1] = crPlane[p0 + x] & 0xff;
+        }
+      }
+      cbSums[0] = cbSums[1];
+      crSums[0] = crSums[1];
+      cbSums[dw + 1] = cbSums[dw];
+      crSums[dw + 1] = crSums[dw];
+      int l = y * lumaStride;
+      int row = y * width * 3;
+      int pairs = width >> 1;
+      for (int x = 0; x < pairs; x++) {
+        int cb3 = cbSums[x + 1] * 3;
+        int cr3 = crSums[x + 1] * 3;
+        int cb = ((cb3 + cbSums[x] + biasEven) >> shift) - 128;
+        int cr = ((cr3 + crSums[x] + biasEven) >> shift) - 128;
+        int o = row + 6 * x;
+        int v = luma[l + 2 * x] & 0xff;
+        out[o] = clamp(v + ((91881 * cr + 32768) >> 16));
+        out[o + 1] = clamp(v + ((-22554 * cb - 46802 * cr + 32768) >> 16));
+        out[o + 2] = clamp(v + ((116130 * cb + 32768) >> 16));
+        cb = ((cb3 + cbSums[x + 2] + biasOdd) >> shift) - 128;
+        cr = ((cr3 + crSums[x + 2] + biasOdd) >> shift) - 128;
+        v = luma[l + 2 * x + 1] & 0xff;
+        out[o + 3] = clamp(v + ((91881 * cr + 32768) >> 16));
+        out[o + 4] = clamp(v + ((-22554 * cb - 46802 * cr + 32768) >> 16));
+        out[o + 5] = clamp(v + ((116130 * cb + 32768) >> 16));
+      }
+      if ((width & 1) != 0) {
+        int x = pairs;
+        int cb = (cbSums[x + 1] * 3 + cbSums[x] + biasEven) >> shift;
+        int cr = (crSums[x + 1] * 3 + crSums[x] + biasEven) >> shift;
+        ycc(out, row + 6 * x, luma[l + 2 * x] & 0xff, cb, cr, crR, cbB, crG, cbG);
+      }
+    }
+    return new RgbImage(width, height, out);
+  }
+
+  /** 0..255 as a byte, the nearer bound outside. */
+  private static byte clamp(int v) {
+    return (byte) ((v & ~0xff) == 0 ? v : (~v >> 31) & 0xff);
+  }
+
+  /** Writes one pixel converted from YCbCr with libjpeg's tables at {@code o}; returns {@code o + 3}. */
+  private static int ycc(byte[] out, int o, int luma, int cb, int cr, int[] crR, int[] cbB, int[] crG, int[] cbG) {
+    int red = luma + crR[cr];
+    int green = luma + ((cbG[cb] + crG[cr]) >> 16);
+    int blue = luma + cbB[cb];
+    out[o] = (byte) ((red & ~0xff) == 0 ? red : (~red >> 31) & 0xff);
+    out[o + 1] = (byte) ((green & ~0xff) == 0 ? green : (~green >> 31) & 0xff);
+    out[o + 2] = (byte) ((blue & ~0xff) == 0 ? blue : (~blue >> 31) & 0xff);
+    return o + 3;
   }
 
   /** libjpeg's h2v1 and h2v2 "fancy" upsampling of output row {@code y} for component {@code c}. */
