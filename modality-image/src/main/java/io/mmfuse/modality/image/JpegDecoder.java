@@ -54,6 +54,7 @@ final class JpegDecoder {
   private final Huffman[] dcTables = new Huffman[4];
   private final Huffman[] acTables = new Huffman[4];
   private int restartInterval;
+  private boolean sequentialSubsampled = true;
   private boolean jfif;
   private int adobeTransform = -1;
 
@@ -100,11 +101,21 @@ final class JpegDecoder {
    * declared size before any pixel is decoded (and throws to refuse it).
    */
   static RgbImage decode(byte[] data, ImageDecoder.SizeCheck sizeCheck) {
+    return decode(data, sizeCheck, true);
+  }
+
+  /**
+   * As {@link #decode(byte[], ImageDecoder.SizeCheck)}; with {@code sequentialSubsampled} false it also declines
+   * sequential colour JPEGs with subsampled chroma (at the frame header, before any scan is read).
+   */
+  static RgbImage decode(byte[] data, ImageDecoder.SizeCheck sizeCheck, boolean sequentialSubsampled) {
     if (data.length < 4 || (data[0] & 0xff) != 0xFF || (data[1] & 0xff) != 0xD8) {
       return null;
     }
     try {
-      return new JpegDecoder(data, sizeCheck).run();
+      JpegDecoder decoder = new JpegDecoder(data, sizeCheck);
+      decoder.sequentialSubsampled = sequentialSubsampled;
+      return decoder.run();
     } catch (Decline e) {
       return null;
     } catch (ArrayIndexOutOfBoundsException e) {
@@ -300,6 +311,9 @@ final class JpegDecoder {
       if (!supported) {
         throw DECLINE; // h1v2 and the rarer layouts: libjpeg versions differ there, the general path decides
       }
+    }
+    if (!progressive && !sequentialSubsampled && (hmax > 1 || vmax > 1)) {
+      throw DECLINE;
     }
     mcusX = (width + 8 * hmax - 1) / (8 * hmax);
     mcusY = (height + 8 * vmax - 1) / (8 * vmax);
