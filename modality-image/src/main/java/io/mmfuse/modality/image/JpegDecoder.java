@@ -317,7 +317,7 @@ final class JpegDecoder {
     }
     mcusX = (width + 8 * hmax - 1) / (8 * hmax);
     mcusY = (height + 8 * vmax - 1) / (8 * vmax);
-    if ((long) mcusX * 8 * hmax * mcusY * 8 * vmax > Integer.MAX_VALUE - 64) {
+    if ((long) mcusX * 8 * hmax * mcusY * 8 * vmax * 3 > Integer.MAX_VALUE - 64) {
       throw DECLINE; // beyond one Java array (only with a raised pixel limit): ImageIO decides
     }
     planes = new byte[components][];
