@@ -213,39 +213,66 @@ public final class Resampling {
           }
           case 3 -> {
             int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2];
-            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2, precision);
-            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2, precision);
-            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2, precision);
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1
+                + (src[p + 6] & 0xff) * k2, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1
+                + (src[p + 7] & 0xff) * k2, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1
+                + (src[p + 8] & 0xff) * k2, precision);
           }
           case 4 -> {
             int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3];
-            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3, precision);
-            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3, precision);
-            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3, precision);
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2
+                + (src[p + 9] & 0xff) * k3, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2
+                + (src[p + 10] & 0xff) * k3, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2
+                + (src[p + 11] & 0xff) * k3, precision);
           }
           case 5 -> {
             int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4];
-            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4, precision);
-            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4, precision);
-            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4, precision);
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2
+                + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2
+                + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2
+                + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4, precision);
           }
           case 6 -> {
-            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4]; int k5 = w[kb + 5];
-            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5, precision);
-            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5, precision);
-            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5, precision);
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4];
+            int k5 = w[kb + 5];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2
+                + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2
+                + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2
+                + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5, precision);
           }
           case 7 -> {
-            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4]; int k5 = w[kb + 5]; int k6 = w[kb + 6];
-            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5 + (src[p + 18] & 0xff) * k6, precision);
-            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5 + (src[p + 19] & 0xff) * k6, precision);
-            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5 + (src[p + 20] & 0xff) * k6, precision);
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4];
+            int k5 = w[kb + 5]; int k6 = w[kb + 6];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2
+                + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5
+                + (src[p + 18] & 0xff) * k6, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2
+                + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5
+                + (src[p + 19] & 0xff) * k6, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2
+                + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5
+                + (src[p + 20] & 0xff) * k6, precision);
           }
           case 8 -> {
-            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4]; int k5 = w[kb + 5]; int k6 = w[kb + 6]; int k7 = w[kb + 7];
-            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2 + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5 + (src[p + 18] & 0xff) * k6 + (src[p + 21] & 0xff) * k7, precision);
-            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2 + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5 + (src[p + 19] & 0xff) * k6 + (src[p + 22] & 0xff) * k7, precision);
-            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2 + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5 + (src[p + 20] & 0xff) * k6 + (src[p + 23] & 0xff) * k7, precision);
+            int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4];
+            int k5 = w[kb + 5]; int k6 = w[kb + 6]; int k7 = w[kb + 7];
+            out[o] = clip8(half + (src[p + 0] & 0xff) * k0 + (src[p + 3] & 0xff) * k1 + (src[p + 6] & 0xff) * k2
+                + (src[p + 9] & 0xff) * k3 + (src[p + 12] & 0xff) * k4 + (src[p + 15] & 0xff) * k5
+                + (src[p + 18] & 0xff) * k6 + (src[p + 21] & 0xff) * k7, precision);
+            out[o + 1] = clip8(half + (src[p + 1] & 0xff) * k0 + (src[p + 4] & 0xff) * k1 + (src[p + 7] & 0xff) * k2
+                + (src[p + 10] & 0xff) * k3 + (src[p + 13] & 0xff) * k4 + (src[p + 16] & 0xff) * k5
+                + (src[p + 19] & 0xff) * k6 + (src[p + 22] & 0xff) * k7, precision);
+            out[o + 2] = clip8(half + (src[p + 2] & 0xff) * k0 + (src[p + 5] & 0xff) * k1 + (src[p + 8] & 0xff) * k2
+                + (src[p + 11] & 0xff) * k3 + (src[p + 14] & 0xff) * k4 + (src[p + 17] & 0xff) * k5
+                + (src[p + 20] & 0xff) * k6 + (src[p + 23] & 0xff) * k7, precision);
           }
           default -> {
             int s0 = half;
@@ -295,45 +322,65 @@ public final class Resampling {
           }
         }
         case 2 -> {
-          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1];
+          int p0 = row + 0 * stride; int p1 = row + 1 * stride; int k0 = w[kb + 0]; int k1 = w[kb + 1];
           for (int i = 0; i < stride; i++) {
             out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1, precision);
           }
         }
         case 3 -> {
-          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2];
+          int p0 = row + 0 * stride; int p1 = row + 1 * stride; int p2 = row + 2 * stride; int k0 = w[kb + 0];
+          int k1 = w[kb + 1]; int k2 = w[kb + 2];
           for (int i = 0; i < stride; i++) {
-            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2, precision);
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1
+                + (src[p2 + i] & 0xff) * k2, precision);
           }
         }
         case 4 -> {
-          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3];
+          int p0 = row + 0 * stride; int p1 = row + 1 * stride; int p2 = row + 2 * stride; int p3 = row + 3 * stride;
+          int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3];
           for (int i = 0; i < stride; i++) {
-            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3, precision);
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2
+                + (src[p3 + i] & 0xff) * k3, precision);
           }
         }
         case 5 -> {
-          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3]; int p4 = row + 4 * stride; int k4 = w[kb + 4];
+          int p0 = row + 0 * stride; int p1 = row + 1 * stride; int p2 = row + 2 * stride; int p3 = row + 3 * stride;
+          int p4 = row + 4 * stride; int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3];
+          int k4 = w[kb + 4];
           for (int i = 0; i < stride; i++) {
-            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4, precision);
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2
+                + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4, precision);
           }
         }
         case 6 -> {
-          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3]; int p4 = row + 4 * stride; int k4 = w[kb + 4]; int p5 = row + 5 * stride; int k5 = w[kb + 5];
+          int p0 = row + 0 * stride; int p1 = row + 1 * stride; int p2 = row + 2 * stride; int p3 = row + 3 * stride;
+          int p4 = row + 4 * stride; int p5 = row + 5 * stride; int k0 = w[kb + 0]; int k1 = w[kb + 1];
+          int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4]; int k5 = w[kb + 5];
           for (int i = 0; i < stride; i++) {
-            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5, precision);
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2
+                + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5, precision);
           }
         }
         case 7 -> {
-          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3]; int p4 = row + 4 * stride; int k4 = w[kb + 4]; int p5 = row + 5 * stride; int k5 = w[kb + 5]; int p6 = row + 6 * stride; int k6 = w[kb + 6];
+          int p0 = row + 0 * stride; int p1 = row + 1 * stride; int p2 = row + 2 * stride; int p3 = row + 3 * stride;
+          int p4 = row + 4 * stride; int p5 = row + 5 * stride; int p6 = row + 6 * stride; int k0 = w[kb + 0];
+          int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4]; int k5 = w[kb + 5];
+          int k6 = w[kb + 6];
           for (int i = 0; i < stride; i++) {
-            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5 + (src[p6 + i] & 0xff) * k6, precision);
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2
+                + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5
+                + (src[p6 + i] & 0xff) * k6, precision);
           }
         }
         case 8 -> {
-          int p0 = row + 0 * stride; int k0 = w[kb + 0]; int p1 = row + 1 * stride; int k1 = w[kb + 1]; int p2 = row + 2 * stride; int k2 = w[kb + 2]; int p3 = row + 3 * stride; int k3 = w[kb + 3]; int p4 = row + 4 * stride; int k4 = w[kb + 4]; int p5 = row + 5 * stride; int k5 = w[kb + 5]; int p6 = row + 6 * stride; int k6 = w[kb + 6]; int p7 = row + 7 * stride; int k7 = w[kb + 7];
+          int p0 = row + 0 * stride; int p1 = row + 1 * stride; int p2 = row + 2 * stride; int p3 = row + 3 * stride;
+          int p4 = row + 4 * stride; int p5 = row + 5 * stride; int p6 = row + 6 * stride; int p7 = row + 7 * stride;
+          int k0 = w[kb + 0]; int k1 = w[kb + 1]; int k2 = w[kb + 2]; int k3 = w[kb + 3]; int k4 = w[kb + 4];
+          int k5 = w[kb + 5]; int k6 = w[kb + 6]; int k7 = w[kb + 7];
           for (int i = 0; i < stride; i++) {
-            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2 + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5 + (src[p6 + i] & 0xff) * k6 + (src[p7 + i] & 0xff) * k7, precision);
+            out[o + i] = clip8(half + (src[p0 + i] & 0xff) * k0 + (src[p1 + i] & 0xff) * k1 + (src[p2 + i] & 0xff) * k2
+                + (src[p3 + i] & 0xff) * k3 + (src[p4 + i] & 0xff) * k4 + (src[p5 + i] & 0xff) * k5
+                + (src[p6 + i] & 0xff) * k6 + (src[p7 + i] & 0xff) * k7, precision);
           }
         }
         default -> {
