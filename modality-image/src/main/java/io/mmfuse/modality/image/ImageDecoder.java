@@ -244,10 +244,9 @@ public final class ImageDecoder {
   }
 
   /**
-   * The colour space of a JPEG's samples as libjpeg (and so PIL) decides it, read from the markers before the first
-   * scan: one component is grey; three are YCbCr when there is a JFIF marker, else what an Adobe marker's transform
-   * says (0: RGB), else RGB only for component ids 'R', 'G', 'B'; anything else (four components, 12-bit samples,
-   * no frame header) is "" and takes the general path. The JDK's metadata answers with its own inference, which is
+   * The colour space of a JPEG's samples as libjpeg (and so PIL) decides it
+   * ({@link JpegDecoder#libjpegColorSpace}), read from the markers before the frame header; 12-bit samples or no
+   * frame header give "", the general path. The JDK's metadata answers with its own inference, which is
    * not libjpeg's in every case (and it is libjpeg's that decides what PIL decodes).
    */
   static String jpegColorSpace(ImageInputStream in) throws IOException {
@@ -295,24 +294,15 @@ public final class ImageDecoder {
         if (precision != 8) {
           return "";
         }
-        if (components == 1) {
-          return "GRAY";
-        }
         if (components != 3) {
-          return "";
+          return JpegDecoder.libjpegColorSpace(components, jfif, adobeTransform, null);
         }
         int[] ids = new int[3];
         for (int c = 0; c < 3; c++) {
           ids[c] = in.read();
           in.readUnsignedShort();
         }
-        if (jfif) {
-          return "YCbCr";
-        }
-        if (adobeTransform >= 0) {
-          return adobeTransform == 0 ? "RGB" : "YCbCr";
-        }
-        return ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B' ? "RGB" : "YCbCr";
+        return JpegDecoder.libjpegColorSpace(components, jfif, adobeTransform, ids);
       }
       in.seek(next);
     }

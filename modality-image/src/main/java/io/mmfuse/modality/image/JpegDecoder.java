@@ -11,10 +11,10 @@ import java.util.Arrays;
  * end-of-band runs) follow libjpeg's jdphuff.c into per-block coefficient buffers, transformed at the end.
  *
  * <p>{@link #decode} returns null for anything else (arithmetic coding, lossless, 12-bit samples, CMYK, other
- * subsampling layouts, chroma two samples wide or less, a colour image split into several sequential scans, a
- * progression libjpeg would warn about, a scan that stops early or runs into a marker, restart markers out of
- * order): the caller then takes the general ImageIO path, which decides how such files are read or refused. It
- * never returns an image built from data it had to invent.
+ * subsampling layouts, subsampled RGB, chroma two samples wide or less, a colour image split into several
+ * sequential scans, frames beyond one Java array, a progression libjpeg would warn about, a scan that stops early
+ * or runs into a marker, restart markers out of order): the caller then takes the general ImageIO path, which
+ * decides how such files are read or refused. It never returns an image built from data it had to invent.
  */
 final class JpegDecoder {
   /** Natural (row-major) index of the k-th coefficient in zigzag order. */
@@ -54,7 +54,7 @@ final class JpegDecoder {
   private final Huffman[] dcTables = new Huffman[4];
   private final Huffman[] acTables = new Huffman[4];
   private int restartInterval;
-  private boolean sequentialSubsampled = true;
+  private final boolean sequentialSubsampled;
   private boolean jfif;
   private int adobeTransform = -1;
 
@@ -90,10 +90,11 @@ final class JpegDecoder {
   private final int[] block = new int[64];
   private final int[] work = new int[64];
 
-  private JpegDecoder(byte[] data, ImageDecoder.SizeCheck sizeCheck) {
+  private JpegDecoder(byte[] data, ImageDecoder.SizeCheck sizeCheck, boolean sequentialSubsampled) {
     this.d = data;
     this.n = data.length;
     this.sizeCheck = sizeCheck;
+    this.sequentialSubsampled = sequentialSubsampled;
   }
 
   /**
@@ -113,9 +114,7 @@ final class JpegDecoder {
       return null;
     }
     try {
-      JpegDecoder decoder = new JpegDecoder(data, sizeCheck);
-      decoder.sequentialSubsampled = sequentialSubsampled;
-      return decoder.run();
+      return new JpegDecoder(data, sizeCheck, sequentialSubsampled).run();
     } catch (Decline e) {
       return null;
     } catch (ArrayIndexOutOfBoundsException e) {
@@ -177,7 +176,10 @@ final class JpegDecoder {
             throw DECLINE;
           }
           if (colorSpace == null) {
-            colorSpace = colorSpace();
+            colorSpace = libjpegColorSpace(components, jfif, adobeTransform, ids);
+            if (colorSpace.isEmpty() || (colorSpace.equals("RGB") && subsampled())) {
+              throw DECLINE;
+            }
           }
           pos = end;
           if (coefficients != null) {
@@ -210,13 +212,17 @@ final class JpegDecoder {
     return colorSpace.equals("GRAY") ? grey() : toRgb(colorSpace.equals("RGB"));
   }
 
-  /** libjpeg's choice (jdapimin.c default_decompress_parms), made when the first scan starts. */
-  private String colorSpace() throws Decline {
+  /**
+   * The colour space of a JPEG's samples as libjpeg (and so PIL) decides it (jdapimin.c default_decompress_parms):
+   * one component is grey; three are YCbCr when there is a JFIF marker, else what an Adobe marker's transform says
+   * (0: RGB), else RGB only for component ids 'R', 'G', 'B'. Anything else is "".
+   */
+  static String libjpegColorSpace(int components, boolean jfif, int adobeTransform, int[] ids) {
     if (components == 1) {
       return "GRAY";
     }
     if (components != 3) {
-      throw DECLINE;
+      return "";
     }
     if (jfif) {
       return "YCbCr";
@@ -225,6 +231,10 @@ final class JpegDecoder {
       return adobeTransform == 0 ? "RGB" : "YCbCr";
     }
     return ids[0] == 'R' && ids[1] == 'G' && ids[2] == 'B' ? "RGB" : "YCbCr";
+  }
+
+  private boolean subsampled() {
+    return hmax > 1 || vmax > 1;
   }
 
   private void readQuantTables(int p, int end) throws Decline {
@@ -303,16 +313,17 @@ final class JpegDecoder {
     if (components == 1) {
       hs[0] = vs[0] = hmax = vmax = 1; // libjpeg ignores the sampling factors of a single component
     }
-    for (int c = 0; c < components; c++) {
-      int rh = hmax / hs[c];
-      int rv = vmax / vs[c];
-      boolean supported = hmax % hs[c] == 0 && vmax % vs[c] == 0
-          && ((rh == 1 && rv == 1) || (rh == 2 && (rv == 1 || rv == 2) && downsampledWidth(c) > 2));
-      if (!supported) {
-        throw DECLINE; // h1v2 and the rarer layouts: libjpeg versions differ there, the general path decides
+    if (components == 3) {
+      // Full-resolution luma, both chroma components alike: 4:4:4, or 2x1 / 2x2 chroma more than 2 samples wide
+      // (libjpeg-turbo's condition for fancy upsampling). h1v2 and the rarer layouts: libjpeg versions differ there.
+      boolean alike = hs[0] == hmax && vs[0] == vmax && hs[1] == hs[2] && vs[1] == vs[2];
+      boolean full = hs[1] == hmax && vs[1] == vmax;
+      boolean fancy = hmax == 2 * hs[1] && (vmax == vs[1] || vmax == 2 * vs[1]) && downsampledWidth(1) > 2;
+      if (!alike || !(full || fancy)) {
+        throw DECLINE;
       }
     }
-    if (!progressive && !sequentialSubsampled && (hmax > 1 || vmax > 1)) {
+    if (!progressive && !sequentialSubsampled && subsampled()) {
       throw DECLINE;
     }
     mcusX = (width + 8 * hmax - 1) / (8 * hmax);
@@ -1140,31 +1151,12 @@ final class JpegDecoder {
   }
 
   private RgbImage toRgb(boolean rgb) {
-    if (!rgb && hs[0] == hmax && vs[0] == vmax && hs[1] == hs[2] && vs[1] == vs[2] && hmax / hs[1] == 2) {
-      return subsampledYcbcrToRgb();
+    if (subsampled()) {
+      return subsampledYcbcrToRgb(); // the frame and scan checks leave only YCbCr with 2x1 or 2x2 chroma here
     }
     byte[] out = new byte[width * height * 3];
-    byte[][] rows = new byte[3][];
-    int[] offsets = new int[3];
-    byte[][] buffers = new byte[3][];
-    int[] colSums = new int[mcusX * hmax * 8 + 2];
-    for (int c = 0; c < 3; c++) {
-      if (hs[c] != hmax || vs[c] != vmax) {
-        buffers[c] = new byte[mcusX * hmax * 8 + 2];
-      }
-    }
     for (int y = 0; y < height; y++) {
-      for (int c = 0; c < 3; c++) {
-        if (buffers[c] == null) {
-          rows[c] = planes[c];
-          offsets[c] = y * strides[c];
-        } else {
-          upsampleRow(c, y, buffers[c], colSums);
-          rows[c] = buffers[c];
-          offsets[c] = 0;
-        }
-      }
-      convertRow(rows, offsets, out, y * width * 3, width, rgb);
+      convertRow(planes[0], planes[1], planes[2], y * strides[0], out, y * width * 3, width, rgb);
     }
     return new RgbImage(width, height, out);
   }
@@ -1262,56 +1254,12 @@ final class JpegDecoder {
     return o + 3;
   }
 
-  /** libjpeg's h2v1 and h2v2 "fancy" upsampling of output row {@code y} for component {@code c}. */
-  private void upsampleRow(int c, int y, byte[] out, int[] colSums) {
-    byte[] plane = planes[c];
-    int stride = strides[c];
-    int dw = downsampledWidth(c);
-    if (vmax / vs[c] == 1) {
-      int p = y * stride;
-      int v = plane[p] & 0xff;
-      out[0] = (byte) v;
-      out[1] = (byte) ((v * 3 + (plane[p + 1] & 0xff) + 2) >> 2);
-      for (int x = 1; x < dw - 1; x++) {
-        v = (plane[p + x] & 0xff) * 3;
-        out[2 * x] = (byte) ((v + (plane[p + x - 1] & 0xff) + 1) >> 2);
-        out[2 * x + 1] = (byte) ((v + (plane[p + x + 1] & 0xff) + 2) >> 2);
-      }
-      int x = dw - 1;
-      v = plane[p + x] & 0xff;
-      out[2 * x] = (byte) ((v * 3 + (plane[p + x - 1] & 0xff) + 1) >> 2);
-      out[2 * x + 1] = (byte) v;
-      return;
-    }
-    int dh = downsampledHeight(c);
-    int r = y >> 1;
-    int near = (y & 1) == 0 ? Math.max(r - 1, 0) : Math.min(r + 1, dh - 1);
-    int p0 = r * stride;
-    int p1 = near * stride;
-    for (int x = 0; x < dw; x++) {
-      colSums[x] = (plane[p0 + x] & 0xff) * 3 + (plane[p1 + x] & 0xff);
-    }
-    int s = colSums[0];
-    out[0] = (byte) ((s * 4 + 8) >> 4);
-    out[1] = (byte) ((s * 3 + colSums[1] + 7) >> 4);
-    for (int x = 1; x < dw - 1; x++) {
-      s = colSums[x] * 3;
-      out[2 * x] = (byte) ((s + colSums[x - 1] + 8) >> 4);
-      out[2 * x + 1] = (byte) ((s + colSums[x + 1] + 7) >> 4);
-    }
-    int x = dw - 1;
-    s = colSums[x];
-    out[2 * x] = (byte) ((s * 3 + colSums[x - 1] + 8) >> 4);
-    out[2 * x + 1] = (byte) ((s * 4 + 7) >> 4);
-  }
-
-  private static void convertRow(byte[][] rows, int[] offsets, byte[] out, int o, int width, boolean rgb) {
-    byte[] r0 = rows[0];
-    byte[] r1 = rows[1];
-    byte[] r2 = rows[2];
-    int a = offsets[0];
-    int b = offsets[1];
-    int c = offsets[2];
+  /** One row of a 4:4:4 image from its three planes (same stride) at {@code p}: copied (RGB) or converted. */
+  private static void convertRow(byte[] r0, byte[] r1, byte[] r2, int p, byte[] out, int o, int width,
+      boolean rgb) {
+    int a = p;
+    int b = p;
+    int c = p;
     if (rgb) {
       for (int x = 0; x < width; x++, o += 3) {
         out[o] = r0[a + x];

@@ -192,4 +192,21 @@ class JpegDecoderTest {
     }
     return -1;
   }
+
+  /** Layouts left to libjpeg (4:4:0, where libjpeg versions differ) and frames beyond one Java array are declined. */
+  @org.junit.jupiter.api.Test
+  void declinesOtherLayoutsAndFramesTooLargeForAnArray() throws Exception {
+    byte[] h1v2 = jdkJpeg(40, 30, 1, 2, 0, false, 1);
+    assertEquals(0x12, h1v2[indexOf(h1v2, 0xC0) + 11] & 0xff);
+    assertNull(JpegDecoder.decode(h1v2, ANY));
+    assertNotNull(new ImageDecoder().decode(h1v2, "h1v2.jpg"));
+
+    byte[] huge = Files.readAllBytes(Fixtures.file("china.jpg"));
+    int sof = indexOf(huge, 0xC0);
+    for (int i = 5; i <= 8; i += 2) {
+      huge[sof + i] = (byte) 0xB5; // 46341 x 46341 (0xB505), with a pixel limit that lets it through: one plane
+      huge[sof + i + 1] = 0x05; // would need more than 2^31 bytes
+    }
+    assertNull(JpegDecoder.decode(huge, ANY));
+  }
 }
