@@ -42,7 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 3, time = 3)
-@Fork(1)
+// The Vector API module as under the mmfuse launcher: the image kernels run on SIMD lanes. For the scalar loops, add
+// -jvmArgsAppend -Dmmfuse.simd=false.
+@Fork(value = 1, jvmArgsAppend = "--add-modules=jdk.incubator.vector")
 @State(Scope.Benchmark)
 public class ImagePipelineBenchmark {
   static final Path IMAGES = Path.of("modality-image/src/test/resources/fixtures/images");

@@ -17,6 +17,7 @@ import io.mmfuse.fusion.train.Trainer;
 import io.mmfuse.modality.image.ImageConfig;
 import io.mmfuse.modality.image.ImageDecoder;
 import io.mmfuse.modality.image.ImageProcessor;
+import io.mmfuse.modality.image.Simd;
 import io.mmfuse.modality.image.Patches;
 import io.mmfuse.modality.text.HfTokenizer;
 import io.mmfuse.runtime.RuntimeOptions;
@@ -419,8 +420,9 @@ public final class Bench {
     double images = rate(() -> processor.patches(decoder.decode(jpeg, "bench.jpg")),
         seconds < 0.5 ? 2 : 20, seconds);
     out.addProperty("vit_images_per_s", round(images));
-    line("preprocessing: WordPiece %.2f M tokens/s; ViT image pipeline (640x427 JPEG) %.0f images/s",
-        perSecond * meanTokens / 1e6, images);
+    out.addProperty("image_simd", Simd.enabled());
+    line("preprocessing: WordPiece %.2f M tokens/s; ViT image pipeline (640x427 JPEG) %.0f images/s"
+        + " (SIMD kernels %s)", perSecond * meanTokens / 1e6, images, Simd.enabled() ? "on" : "off");
     return out;
   }
 

@@ -2,15 +2,23 @@ package io.mmfuse.modality.image;
 
 /**
  * Hugging Face image-processor preprocessing on an RGB image: resize (PIL's algorithm), centre crop, rescale,
- * normalize, and a pixel mask where the settings pad. Rescale and normalize are one table lookup per byte, computed
- * in the processor's own arithmetic (float64 rescale, float32 normalize). Immutable and thread-safe.
+ * normalize, and a pixel mask where the settings pad. Rescale and normalize follow the processor's own arithmetic
+ * (float64 rescale, float32 normalize): one table lookup per byte in the scalar loops, the same float operations on
+ * SIMD lanes where {@link Simd#enabled()}. Immutable and thread-safe.
  */
 public final class ImageProcessor {
   private final ImageConfig config;
   private final float[][] lut = new float[3][256];
+  private final boolean simd;
 
   public ImageProcessor(ImageConfig config) {
+    this(config, Simd.enabled());
+  }
+
+  /** A processor that runs its loops on SIMD lanes ({@link VectorKernels}) or not; both give the same values. */
+  ImageProcessor(ImageConfig config, boolean simd) {
     this.config = config;
+    this.simd = simd;
     for (int c = 0; c < 3; c++) {
       for (int v = 0; v < 256; v++) {
         float rescaled = (float) (v * (double) config.rescaleFactor());
@@ -32,9 +40,9 @@ public final class ImageProcessor {
         && (size[0] != image.height() || size[1] != image.width())) {
       // The crop lies inside the resized image: resize only the pixels the crop keeps (CLIP drops a third).
       return Resampling.resizeWindow(image, size[1], size[0], Math.floorDiv(size[1] - cw, 2),
-          Math.floorDiv(size[0] - ch, 2), cw, ch, config.filter(), config.arithmetic());
+          Math.floorDiv(size[0] - ch, 2), cw, ch, config.filter(), config.arithmetic(), simd);
     }
-    RgbImage resized = Resampling.resize(image, size[1], size[0], config.filter(), config.arithmetic());
+    RgbImage resized = Resampling.resize(image, size[1], size[0], config.filter(), config.arithmetic(), simd);
     if (ch > 0 && cw > 0) {
       resized = centerCrop(resized, ch, cw);
     }
@@ -65,19 +73,23 @@ public final class ImageProcessor {
     float[] r = lut[0];
     float[] g = lut[1];
     float[] b = lut[2];
-    for (int row = 0; row < rows; row++) {
-      for (int y = 0; y < p; y++) {
-        int s = (row * p + y) * w * 3;
-        for (int col = 0; col < cols; col++) {
-          int o = (row * cols + col) * width + y * p;
-          for (int x = 0; x < p; x++, s += 3, o++) {
-            features[o] = r[rgb[s] & 0xff];
-            features[o + pp] = g[rgb[s + 1] & 0xff];
-            features[o + 2 * pp] = b[rgb[s + 2] & 0xff];
+    // On SIMD lanes, each patch row is one run when P is a multiple of the lane count (16 for ViT on AVX-512).
+    boolean runs = simd && p % VectorKernels.LANES == 0;
+    // Patch by patch, so that the floats are written in order.
+    for (int row = 0, o = 0; row < rows; row++) {
+      for (int col = 0; col < cols; col++, o += 2 * pp) {
+        for (int y = 0; y < p; y++, o += p) {
+          int s = ((row * p + y) * w + col * p) * 3;
+          if (runs && VectorKernels.normalizeRun(rgb, s, p, features, o, o + pp, o + 2 * pp,
+              config.rescaleFactor(), config.mean(), config.std())) {
+            continue;
+          }
+          for (int x = 0; x < p; x++, s += 3) {
+            features[o + x] = r[rgb[s] & 0xff];
+            features[o + x + pp] = g[rgb[s + 1] & 0xff];
+            features[o + x + 2 * pp] = b[rgb[s + 2] & 0xff];
           }
         }
-      }
-      for (int col = 0; col < cols; col++) {
         positions[2 * (row * cols + col)] = row;
         positions[2 * (row * cols + col) + 1] = col;
       }
@@ -95,7 +107,15 @@ public final class ImageProcessor {
     float[] r = lut[0];
     float[] g = lut[1];
     float[] b = lut[2];
-    for (int i = 0, p = 0; i < plane; i++, p += 3) {
+    int start = 0;
+    if (simd) {
+      start = plane - plane % VectorKernels.LANES;
+      while (start > 0 && !VectorKernels.normalizeRun(rgb, 0, start, out, 0, plane, 2 * plane,
+          config.rescaleFactor(), config.mean(), config.std())) {
+        start -= VectorKernels.LANES;
+      }
+    }
+    for (int i = start, p = 3 * start; i < plane; i++, p += 3) {
       out[i] = r[rgb[p] & 0xff];
       out[plane + i] = g[rgb[p + 1] & 0xff];
       out[2 * plane + i] = b[rgb[p + 2] & 0xff];

@@ -120,17 +120,23 @@ public final class Resampling {
    */
   public static RgbImage resizeWindow(RgbImage in, int width, int height, int left, int top, int windowW, int windowH,
       Filter filter, Arithmetic arithmetic) {
+    return resizeWindow(in, width, height, left, top, windowW, windowH, filter, arithmetic, Simd.enabled());
+  }
+
+  /** {@link #resizeWindow(RgbImage, int, int, int, int, int, int, Filter, Arithmetic)} on SIMD lanes or not. */
+  static RgbImage resizeWindow(RgbImage in, int width, int height, int left, int top, int windowW, int windowH,
+      Filter filter, Arithmetic arithmetic, boolean simd) {
     if (left < 0 || top < 0 || windowW <= 0 || windowH <= 0 || left + windowW > width || top + windowH > height) {
       throw new IllegalArgumentException("window " + windowW + "x" + windowH + " at " + left + "," + top
           + " is not inside " + width + "x" + height);
     }
     if (filter == Filter.NEAREST || width == in.width() || height == in.height()) {
-      RgbImage full = resize(in, width, height, filter, arithmetic);
+      RgbImage full = resize(in, width, height, filter, arithmetic, simd);
       return ImageProcessor.crop(full, top, left, windowH, windowW);
     }
     Coefficients kh = slice(coefficients(in.width(), width, filter, arithmetic), left, windowW);
     Coefficients kv = slice(coefficients(in.height(), height, filter, arithmetic), top, windowH);
-    return resample(in, windowW, windowH, true, true, kh, kv);
+    return resample(in, windowW, windowH, true, true, kh, kv, simd);
   }
 
   /** The coefficients of outputs {@code from .. from + count - 1}. */
@@ -142,6 +148,11 @@ public final class Resampling {
 
   /** Resizes to {@code width x height}; the same size returns the image itself. */
   public static RgbImage resize(RgbImage in, int width, int height, Filter filter, Arithmetic arithmetic) {
+    return resize(in, width, height, filter, arithmetic, Simd.enabled());
+  }
+
+  /** {@link #resize(RgbImage, int, int, Filter, Arithmetic)} on SIMD lanes ({@link VectorKernels}) or not. */
+  static RgbImage resize(RgbImage in, int width, int height, Filter filter, Arithmetic arithmetic, boolean simd) {
     if (width <= 0 || height <= 0) {
       throw new IllegalArgumentException("target size " + width + "x" + height + " must be at least 1x1");
     }
@@ -155,12 +166,12 @@ public final class Resampling {
     boolean vertical = height != in.height();
     Coefficients kh = coefficients(in.width(), width, filter, arithmetic);
     Coefficients kv = coefficients(in.height(), height, filter, arithmetic);
-    return resample(in, width, height, horizontal, vertical, kh, kv);
+    return resample(in, width, height, horizontal, vertical, kh, kv, simd);
   }
 
   /** The two passes: horizontal on the input rows the vertical pass reads, then vertical. */
   private static RgbImage resample(RgbImage in, int width, int height, boolean horizontal, boolean vertical,
-      Coefficients kh, Coefficients kv) {
+      Coefficients kh, Coefficients kv, boolean simd) {
     RgbImage current = in;
     int[] vBounds = kv.bounds().clone();
     if (horizontal) {
@@ -174,10 +185,16 @@ public final class Resampling {
           vBounds[i * 2] -= first;
         }
       }
-      current = horizontalPass(in, first, last - first, width, kh);
+      current = simd
+          ? new RgbImage(width, last - first, VectorKernels.horizontal(in.rgb(), in.width(), first, last - first,
+              width, kh.kernelSize(), kh.bounds(), kh.weights(), kh.precision()))
+          : horizontalPass(in, first, last - first, width, kh);
     }
     if (vertical) {
-      current = verticalPass(current, height, new Coefficients(kv.kernelSize(), vBounds, kv.weights(), kv.precision()));
+      current = simd
+          ? new RgbImage(current.width(), height, VectorKernels.vertical(current.rgb(), current.width() * 3, height,
+              kv.kernelSize(), vBounds, kv.weights(), kv.precision()))
+          : verticalPass(current, height, new Coefficients(kv.kernelSize(), vBounds, kv.weights(), kv.precision()));
     }
     return current;
   }

@@ -3,6 +3,7 @@ package io.mmfuse.modality.image;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.api.safetensors.TensorInfo;
@@ -20,20 +21,22 @@ class HuggingFaceParityTest {
     List<Arguments> args = new ArrayList<>();
     for (String preset : List.of("vit", "clip", "vilt")) {
       for (String image : Fixtures.SHARED_IMAGES) {
-        args.add(Arguments.of(preset, image));
+        args.add(Arguments.of(preset, image, false));
+        args.add(Arguments.of(preset, image, true));
       }
     }
     return args.stream();
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0} {1} simd={2}")
   @MethodSource("presetsAndImages")
-  void pixelValuesMatchTheHuggingFaceProcessor(String preset, String image) {
+  void pixelValuesMatchTheHuggingFaceProcessor(String preset, String image, boolean simd) {
+    assumeTrue(!simd || Simd.enabled(), "no SIMD kernels in this JVM");
     SafeTensors ref = Fixtures.huggingFace();
     TensorInfo info = ref.info(preset + "/" + image);
     float[] expected = ref.floats(preset + "/" + image);
     ImageConfig config = ImageConfig.preset(preset);
-    ProcessedImage actual = new ImageProcessor(config).process(new ImageDecoder().decode(Fixtures.file(image)));
+    ProcessedImage actual = new ImageProcessor(config, simd).process(new ImageDecoder().decode(Fixtures.file(image)));
 
     assertArrayEquals(info.shape(), new long[] {3, actual.height(), actual.width()}, "shape");
     int plane = actual.height() * actual.width();
@@ -60,13 +63,14 @@ class HuggingFaceParityTest {
     }
   }
 
-  @ParameterizedTest(name = "{0} {1}")
+  @ParameterizedTest(name = "{0} {1} simd={2}")
   @MethodSource("presetsAndImages")
-  void pilArithmeticStaysWithinTheIssuesTolerance(String preset, String image) {
+  void pilArithmeticStaysWithinTheIssuesTolerance(String preset, String image, boolean simd) {
+    assumeTrue(!simd || Simd.enabled(), "no SIMD kernels in this JVM");
     SafeTensors ref = Fixtures.huggingFace();
     float[] expected = ref.floats(preset + "/" + image);
     ImageConfig config = ImageConfig.preset(preset).withArithmetic(Resampling.Arithmetic.PIL);
-    ProcessedImage actual = new ImageProcessor(config).process(new ImageDecoder().decode(Fixtures.file(image)));
+    ProcessedImage actual = new ImageProcessor(config, simd).process(new ImageDecoder().decode(Fixtures.file(image)));
     int plane = actual.height() * actual.width();
     double max = 0;
     double sum = 0;

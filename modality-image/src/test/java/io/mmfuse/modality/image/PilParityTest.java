@@ -1,11 +1,13 @@
 package io.mmfuse.modality.image;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.api.safetensors.TensorInfo;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Decoding and resizing against Pillow itself, on images of every kind the decoder takes. */
@@ -34,16 +36,21 @@ class PilParityTest {
     assertArrayEquals(bytes(ref.longs("decoded/" + name)), image.rgb());
   }
 
-  @ParameterizedTest
-  @MethodSource("images")
-  void resizesExactlyAsPilsImageResize(String name) {
+  static Stream<Arguments> imagesBothWays() {
+    return images().flatMap(name -> Stream.of(Arguments.of(name, false), Arguments.of(name, true)));
+  }
+
+  @ParameterizedTest(name = "{0} simd={1}")
+  @MethodSource("imagesBothWays")
+  void resizesExactlyAsPilsImageResize(String name, boolean simd) {
+    assumeTrue(!simd || Simd.enabled(), "no SIMD kernels in this JVM");
     SafeTensors ref = Fixtures.pil();
     RgbImage image = new ImageDecoder().decode(Fixtures.file("pil/" + name));
     for (Resampling.Filter filter : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
       String key = filter.name().toLowerCase() + "/" + name;
       TensorInfo info = ref.info(key);
-      RgbImage resized =
-          Resampling.resize(image, (int) info.shape()[1], (int) info.shape()[0], filter, Resampling.Arithmetic.PIL);
+      RgbImage resized = Resampling.resize(
+          image, (int) info.shape()[1], (int) info.shape()[0], filter, Resampling.Arithmetic.PIL, simd);
       assertArrayEquals(bytes(ref.longs(key)), resized.rgb(), key);
     }
   }

@@ -1,0 +1,116 @@
+package io.mmfuse.modality.image;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The SIMD kernels against the scalar loops on sizes around every lane boundary (the scalar loops are checked against
+ * Pillow and transformers in {@link PilParityTest} and {@link HuggingFaceParityTest}, which run both ways).
+ */
+class SimdKernelsTest {
+  private static RgbImage noise(Random random, int w, int h) {
+    byte[] rgb = new byte[w * h * 3];
+    random.nextBytes(rgb);
+    // Runs of black and white as well: the clamps to 0 and 255 only bite next to sharp edges.
+    for (int i = 0; i < rgb.length; i += 1 + random.nextInt(40)) {
+      rgb[i] = random.nextBoolean() ? 0 : (byte) 255;
+    }
+    return new RgbImage(w, h, rgb);
+  }
+
+  @Test
+  void theTestJvmRunsTheSimdKernels() {
+    // Surefire passes --add-modules jdk.incubator.vector, as the launcher does; only a CPU without AVX2 opts out.
+    assertTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "surefire argLine lost the module");
+    assumeTrue(VectorKernels.LANES >= 8, "preferred vectors hold " + VectorKernels.LANES + " ints");
+    assertTrue(Simd.enabled());
+  }
+
+  @Test
+  void resizingGivesTheScalarBytesForEverySizeAndFilter() {
+    assumeTrue(Simd.enabled());
+    Random random = new Random(7);
+    int[] sizes = {1, 2, 3, 7, 8, 15, 16, 17, 23, 31, 32, 33, 47, 64, 65, 100};
+    int cases = 0;
+    for (int i = 0; i < 400; i++) {
+      int w = sizes[random.nextInt(sizes.length)] + random.nextInt(3);
+      int h = sizes[random.nextInt(sizes.length)] + random.nextInt(3);
+      int ow = 1 + random.nextInt(Math.max(2, w * 2));
+      int oh = 1 + random.nextInt(Math.max(2, h * 2));
+      RgbImage in = noise(random, w, h);
+      for (Resampling.Filter f : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
+        for (Resampling.Arithmetic a : Resampling.Arithmetic.values()) {
+          RgbImage scalar = Resampling.resize(in, ow, oh, f, a, false);
+          RgbImage simd = Resampling.resize(in, ow, oh, f, a, true);
+          String what = w + "x" + h + " -> " + ow + "x" + oh + " " + f + " " + a;
+          assertEquals(scalar.width(), simd.width(), what);
+          assertEquals(scalar.height(), simd.height(), what);
+          assertArrayEquals(scalar.rgb(), simd.rgb(), what);
+          cases++;
+        }
+      }
+    }
+    // Shrinks by large factors take more taps than the vertical kernel unrolls (more than 8 rows).
+    RgbImage big = noise(random, 203, 401);
+    for (int oh : new int[] {9, 13, 40, 50}) {
+      for (Resampling.Filter f : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
+        Resampling.Arithmetic a = Resampling.Arithmetic.TORCH;
+        assertArrayEquals(Resampling.resize(big, 37, oh, f, a, false).rgb(),
+            Resampling.resize(big, 37, oh, f, a, true).rgb(), "203x401 -> 37x" + oh + " " + f);
+        cases++;
+      }
+    }
+    assertEquals(1608, cases);
+  }
+
+  @Test
+  void windowsGiveTheScalarBytes() {
+    assumeTrue(Simd.enabled());
+    Random random = new Random(11);
+    RgbImage in = noise(random, 427, 321);
+    for (int i = 0; i < 40; i++) {
+      int ow = 20 + random.nextInt(400);
+      int oh = 20 + random.nextInt(300);
+      int ww = 1 + random.nextInt(ow);
+      int wh = 1 + random.nextInt(oh);
+      int left = random.nextInt(ow - ww + 1);
+      int top = random.nextInt(oh - wh + 1);
+      Resampling.Filter f = random.nextBoolean() ? Resampling.Filter.BILINEAR : Resampling.Filter.BICUBIC;
+      Resampling.Arithmetic a = Resampling.Arithmetic.TORCH;
+      assertArrayEquals(Resampling.resizeWindow(in, ow, oh, left, top, ww, wh, f, a, false).rgb(),
+          Resampling.resizeWindow(in, ow, oh, left, top, ww, wh, f, a, true).rgb(),
+          ww + "x" + wh + " at " + left + "," + top + " of " + ow + "x" + oh);
+    }
+  }
+
+  @Test
+  void normalizingAndPatchifyingGiveTheScalarFloats() {
+    assumeTrue(Simd.enabled());
+    Random random = new Random(3);
+    int[][] sizes = {{1, 1}, {7, 5}, {16, 16}, {17, 33}, {64, 48}, {97, 301}, {224, 224}, {240, 250}};
+    for (String preset : new String[] {"vit", "clip", "vilt"}) {
+      for (int p : new int[] {8, 14, 16, 32}) {
+        ImageConfig config = ImageConfig.preset(preset).withPatchSize(p);
+        ImageProcessor scalar = new ImageProcessor(config, false);
+        ImageProcessor simd = new ImageProcessor(config, true);
+        for (int[] size : sizes) {
+          RgbImage in = noise(random, size[0], size[1]);
+          String what = preset + " P=" + p + " " + size[0] + "x" + size[1];
+          ProcessedImage a = scalar.process(in);
+          ProcessedImage b = simd.process(in);
+          assertArrayEquals(a.pixelValues(), b.pixelValues(), what);
+          assertArrayEquals(a.pixelMask(), b.pixelMask(), what);
+          Patches pa = scalar.patches(in);
+          Patches pb = simd.patches(in);
+          assertArrayEquals(pa.features(), pb.features(), what);
+          assertArrayEquals(pa.positions(), pb.positions(), what);
+        }
+      }
+    }
+  }
+}
