@@ -58,7 +58,34 @@ public final class Resampling {
   /** Kernel windows and fixed-point weights of one axis. */
   private record Coefficients(int kernelSize, int[] bounds, int[] weights, int precision) {}
 
+  private record Axis(int inSize, int outSize, Filter filter, Arithmetic arithmetic) {}
+
+  /**
+   * Coefficients of recent axes: a photo collection repeats a few sizes, and computing the weights of vilt's two
+   * axes takes 0.07 ms, 7% of its SIMD resize. Emptied when it holds too many; the arrays are never written.
+   */
+  private static final java.util.concurrent.ConcurrentHashMap<Axis, Coefficients> RECENT =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private static final int RECENT_LIMIT = 256;
+
   private static Coefficients coefficients(int inSize, int outSize, Filter filter, Arithmetic arithmetic) {
+    Axis axis = new Axis(inSize, outSize, filter, arithmetic);
+    Coefficients c = RECENT.get(axis);
+    if (c == null) {
+      c = compute(axis);
+      if (RECENT.size() >= RECENT_LIMIT) {
+        RECENT.clear();
+      }
+      RECENT.put(axis, c);
+    }
+    return c;
+  }
+
+  private static Coefficients compute(Axis axis) {
+    int inSize = axis.inSize();
+    int outSize = axis.outSize();
+    Filter filter = axis.filter();
+    Arithmetic arithmetic = axis.arithmetic();
     double scale = (double) inSize / outSize;
     double filterScale = Math.max(scale, 1.0);
     double support = filter.support * filterScale;
