@@ -15,6 +15,7 @@ import io.mmfuse.modality.image.ImageProcessor;
 import io.mmfuse.modality.image.Patches;
 import io.mmfuse.modality.image.Resampling;
 import io.mmfuse.modality.image.RgbImage;
+import io.mmfuse.modality.image.Simd;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -66,11 +67,13 @@ public class ImagePipelineBenchmark {
   private ImageFactory factory;
 
   @Setup
-  public void setUp() throws IOException {
+  public void setUp() throws IOException, InterruptedException {
     encoded = Files.readAllBytes(IMAGES.resolve(image));
     config = ImageConfig.preset(preset);
     decoder = new ImageDecoder();
     processor = new ImageProcessor(config);
+    // The SIMD kernels once compiled (see Simd), as in a long-running process.
+    Simd.awaitWarmUp(60_000);
     decoded = decoder.decode(encoded, image);
     resized = processor.resizeAndCrop(decoded);
     size = config.resizedSize(decoded.height(), decoded.width());

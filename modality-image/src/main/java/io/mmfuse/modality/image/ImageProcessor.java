@@ -4,21 +4,26 @@ package io.mmfuse.modality.image;
  * Hugging Face image-processor preprocessing on an RGB image: resize (PIL's algorithm), centre crop, rescale,
  * normalize, and a pixel mask where the settings pad. Rescale and normalize follow the processor's own arithmetic
  * (float64 rescale, float32 normalize): one table lookup per byte in the scalar loops, the same float operations on
- * SIMD lanes where {@link Simd#enabled()}. Immutable and thread-safe.
+ * SIMD lanes where {@link Simd#active()}. Immutable and thread-safe.
  */
 public final class ImageProcessor {
   private final ImageConfig config;
   private final float[][] lut = new float[3][256];
-  private final boolean simd;
+  /** SIMD lanes or not; null: whichever {@link Simd#active()} says at each call. */
+  private final Boolean simd;
 
   public ImageProcessor(ImageConfig config) {
-    this(config, Simd.enabled());
+    this(config, null);
   }
 
   /** A processor that runs its loops on SIMD lanes ({@link VectorKernels}) or not; both give the same values. */
-  ImageProcessor(ImageConfig config, boolean simd) {
+  ImageProcessor(ImageConfig config, Boolean simd) {
     this.config = config;
     this.simd = simd;
+    if (simd == null) {
+      // Starts the warm-up of the SIMD kernels where they are available.
+      Simd.active();
+    }
     for (int c = 0; c < 3; c++) {
       for (int v = 0; v < 256; v++) {
         float rescaled = (float) (v * (double) config.rescaleFactor());
@@ -31,6 +36,10 @@ public final class ImageProcessor {
     return config;
   }
 
+  private boolean simd() {
+    return simd != null ? simd : Simd.active();
+  }
+
   /** Resizes and centre-crops, the 8-bit steps. */
   public RgbImage resizeAndCrop(RgbImage image) {
     int[] size = config.resizedSize(image.height(), image.width());
@@ -40,9 +49,9 @@ public final class ImageProcessor {
         && (size[0] != image.height() || size[1] != image.width())) {
       // The crop lies inside the resized image: resize only the pixels the crop keeps (CLIP drops a third).
       return Resampling.resizeWindow(image, size[1], size[0], Math.floorDiv(size[1] - cw, 2),
-          Math.floorDiv(size[0] - ch, 2), cw, ch, config.filter(), config.arithmetic(), simd);
+          Math.floorDiv(size[0] - ch, 2), cw, ch, config.filter(), config.arithmetic(), simd());
     }
-    RgbImage resized = Resampling.resize(image, size[1], size[0], config.filter(), config.arithmetic(), simd);
+    RgbImage resized = Resampling.resize(image, size[1], size[0], config.filter(), config.arithmetic(), simd());
     if (ch > 0 && cw > 0) {
       resized = centerCrop(resized, ch, cw);
     }
@@ -74,7 +83,7 @@ public final class ImageProcessor {
     float[] g = lut[1];
     float[] b = lut[2];
     // On SIMD lanes, each patch row is one run when P is a multiple of the lane count (16 for ViT on AVX-512).
-    boolean runs = simd && p % VectorKernels.LANES == 0;
+    boolean runs = simd() && p % VectorKernels.LANES == 0;
     // Patch by patch, so that the floats are written in order.
     for (int row = 0, o = 0; row < rows; row++) {
       for (int col = 0; col < cols; col++, o += 2 * pp) {
@@ -108,7 +117,7 @@ public final class ImageProcessor {
     float[] g = lut[1];
     float[] b = lut[2];
     int start = 0;
-    if (simd) {
+    if (simd()) {
       start = plane - plane % VectorKernels.LANES;
       while (start > 0 && !VectorKernels.normalizeRun(rgb, 0, start, out, 0, plane, 2 * plane,
           config.rescaleFactor(), config.mean(), config.std())) {

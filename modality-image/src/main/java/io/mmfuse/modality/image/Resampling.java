@@ -147,7 +147,7 @@ public final class Resampling {
    */
   public static RgbImage resizeWindow(RgbImage in, int width, int height, int left, int top, int windowW, int windowH,
       Filter filter, Arithmetic arithmetic) {
-    return resizeWindow(in, width, height, left, top, windowW, windowH, filter, arithmetic, Simd.enabled());
+    return resizeWindow(in, width, height, left, top, windowW, windowH, filter, arithmetic, Simd.active());
   }
 
   /** {@link #resizeWindow(RgbImage, int, int, int, int, int, int, Filter, Arithmetic)} on SIMD lanes or not. */
@@ -175,7 +175,7 @@ public final class Resampling {
 
   /** Resizes to {@code width x height}; the same size returns the image itself. */
   public static RgbImage resize(RgbImage in, int width, int height, Filter filter, Arithmetic arithmetic) {
-    return resize(in, width, height, filter, arithmetic, Simd.enabled());
+    return resize(in, width, height, filter, arithmetic, Simd.active());
   }
 
   /** {@link #resize(RgbImage, int, int, Filter, Arithmetic)} on SIMD lanes ({@link VectorKernels}) or not. */

@@ -31,7 +31,7 @@ class HuggingFaceParityTest {
   @ParameterizedTest(name = "{0} {1} simd={2}")
   @MethodSource("presetsAndImages")
   void pixelValuesMatchTheHuggingFaceProcessor(String preset, String image, boolean simd) {
-    assumeTrue(!simd || Simd.enabled(), "no SIMD kernels in this JVM");
+    assumeTrue(!simd || Simd.available(), "no SIMD kernels in this JVM");
     SafeTensors ref = Fixtures.huggingFace();
     TensorInfo info = ref.info(preset + "/" + image);
     float[] expected = ref.floats(preset + "/" + image);
@@ -66,7 +66,7 @@ class HuggingFaceParityTest {
   @ParameterizedTest(name = "{0} {1} simd={2}")
   @MethodSource("presetsAndImages")
   void pilArithmeticStaysWithinTheIssuesTolerance(String preset, String image, boolean simd) {
-    assumeTrue(!simd || Simd.enabled(), "no SIMD kernels in this JVM");
+    assumeTrue(!simd || Simd.available(), "no SIMD kernels in this JVM");
     SafeTensors ref = Fixtures.huggingFace();
     float[] expected = ref.floats(preset + "/" + image);
     ImageConfig config = ImageConfig.preset(preset).withArithmetic(Resampling.Arithmetic.PIL);

@@ -28,12 +28,21 @@ class SimdKernelsTest {
     // Surefire passes --add-modules jdk.incubator.vector, as the launcher does; only a CPU without AVX2 opts out.
     assertTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent(), "surefire argLine lost the module");
     assumeTrue(VectorKernels.LANES >= 8, "preferred vectors hold " + VectorKernels.LANES + " ints");
-    assertTrue(Simd.enabled());
+    assertTrue(Simd.available());
+  }
+
+  @Test
+  void theWarmUpEndsWithoutFailing() throws InterruptedException {
+    assumeTrue(Simd.available());
+    new ImageProcessor(ImageConfig.preset("vit"));
+    // Whether SIMD won the race is a matter of timing; that the warm-up ran through is not.
+    Simd.awaitWarmUp(Simd.WARM_UP_LIMIT_MS + 30_000);
+    assertEquals(null, Simd.warmUpFailure);
   }
 
   @Test
   void resizingGivesTheScalarBytesForEverySizeAndFilter() {
-    assumeTrue(Simd.enabled());
+    assumeTrue(Simd.available());
     Random random = new Random(7);
     int[] sizes = {1, 2, 3, 7, 8, 15, 16, 17, 23, 31, 32, 33, 47, 64, 65, 100};
     int cases = 0;
@@ -70,7 +79,7 @@ class SimdKernelsTest {
 
   @Test
   void windowsGiveTheScalarBytes() {
-    assumeTrue(Simd.enabled());
+    assumeTrue(Simd.available());
     Random random = new Random(11);
     RgbImage in = noise(random, 427, 321);
     for (int i = 0; i < 40; i++) {
@@ -90,7 +99,7 @@ class SimdKernelsTest {
 
   @Test
   void normalizingAndPatchifyingGiveTheScalarFloats() {
-    assumeTrue(Simd.enabled());
+    assumeTrue(Simd.available());
     Random random = new Random(3);
     int[][] sizes = {{1, 1}, {7, 5}, {16, 16}, {17, 33}, {64, 48}, {97, 301}, {224, 224}, {240, 250}};
     for (String preset : new String[] {"vit", "clip", "vilt"}) {
