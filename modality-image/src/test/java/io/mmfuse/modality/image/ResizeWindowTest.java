@@ -26,8 +26,11 @@ class ResizeWindowTest {
       for (Resampling.Filter f : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
         for (Resampling.Arithmetic a : Resampling.Arithmetic.values()) {
           RgbImage full = ImageProcessor.crop(Resampling.resize(in, ow, oh, f, a), top, left, ch, cw);
-          RgbImage window = Resampling.resizeWindow(in, ow, oh, left, top, cw, ch, f, a);
-          assertArrayEquals(full.rgb(), window.rgb(), w + "x" + h + " -> " + ow + "x" + oh + " " + f + " " + a);
+          String what = w + "x" + h + " -> " + ow + "x" + oh + " " + f + " " + a;
+          for (boolean simd : Simd.available() ? new boolean[] {false, true} : new boolean[] {false}) {
+            RgbImage window = Resampling.resizeWindow(in, ow, oh, left, top, cw, ch, f, a, simd);
+            assertArrayEquals(full.rgb(), window.rgb(), what + " simd=" + simd);
+          }
         }
       }
     }

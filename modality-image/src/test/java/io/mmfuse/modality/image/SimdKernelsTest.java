@@ -78,26 +78,6 @@ class SimdKernelsTest {
   }
 
   @Test
-  void windowsGiveTheScalarBytes() {
-    assumeTrue(Simd.available());
-    Random random = new Random(11);
-    RgbImage in = noise(random, 427, 321);
-    for (int i = 0; i < 40; i++) {
-      int ow = 20 + random.nextInt(400);
-      int oh = 20 + random.nextInt(300);
-      int ww = 1 + random.nextInt(ow);
-      int wh = 1 + random.nextInt(oh);
-      int left = random.nextInt(ow - ww + 1);
-      int top = random.nextInt(oh - wh + 1);
-      Resampling.Filter f = random.nextBoolean() ? Resampling.Filter.BILINEAR : Resampling.Filter.BICUBIC;
-      Resampling.Arithmetic a = Resampling.Arithmetic.TORCH;
-      assertArrayEquals(Resampling.resizeWindow(in, ow, oh, left, top, ww, wh, f, a, false).rgb(),
-          Resampling.resizeWindow(in, ow, oh, left, top, ww, wh, f, a, true).rgb(),
-          ww + "x" + wh + " at " + left + "," + top + " of " + ow + "x" + oh);
-    }
-  }
-
-  @Test
   void normalizingAndPatchifyingGiveTheScalarFloats() {
     assumeTrue(Simd.available());
     Random random = new Random(3);
