@@ -448,7 +448,8 @@ public final class Resampling {
     return new RgbImage(in.width(), outHeight, out);
   }
 
-  private static byte clip8(int v, int precision) {
+  /** The sum shifted down to 8 bits and clamped to 0..255; also the scalar tail of {@link VectorKernels}. */
+  static byte clip8(int v, int precision) {
     int r = v >> precision;
     return (byte) ((r & ~0xff) == 0 ? r : (~r >> 31) & 0xff);
   }

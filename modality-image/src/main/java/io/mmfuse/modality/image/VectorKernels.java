@@ -174,7 +174,7 @@ final class VectorKernels {
         for (int t = 0, p = row + i; t < taps; t++, p += stride) {
           sum += (src[p] & 0xff) * weights[kb + t];
         }
-        out[o + i] = clip8(sum, precision);
+        out[o + i] = Resampling.clip8(sum, precision);
       }
     }
     return out;
@@ -192,10 +192,6 @@ final class VectorKernels {
 
   private static IntVector clip8(IntVector sum, int precision) {
     return sum.lanewise(VectorOperators.ASHR, precision).max(0).min(255);
-  }
-
-  private static byte clip8(int sum, int precision) {
-    return (byte) Math.max(0, Math.min(255, sum >> precision));
   }
 
   /**
