@@ -36,8 +36,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Images per second through each preset's preprocessing, from encoded bytes in memory to patch vectors in a Java
- * array, split into decode, resize (and crop) and normalize plus patchify; and the same pipeline with DJL's image
- * transforms on its PyTorch engine ({@code djlPipeline}, {@code djlDecode}) as the peer.
+ * array, split into decode and resize plus normalize plus patchify ({@code mmfusePreprocess}: one pass where the
+ * fused SIMD kernel applies, as the pipeline runs it), the latter also as its two passes apart (resize and crop to
+ * an 8-bit image, then normalize plus patchify); and the same pipeline with DJL's image transforms on its PyTorch
+ * engine ({@code djlPipeline}, {@code djlDecode}) as the peer.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -89,6 +91,11 @@ public class ImagePipelineBenchmark {
   @Benchmark
   public RgbImage mmfuseDecode() {
     return decoder.decode(encoded, image);
+  }
+
+  @Benchmark
+  public Patches mmfusePreprocess() {
+    return processor.patches(decoded);
   }
 
   @Benchmark

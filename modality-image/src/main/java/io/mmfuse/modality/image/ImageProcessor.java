@@ -69,6 +69,12 @@ public final class ImageProcessor {
    * intermediate {@code pixel_values} and pixel mask (a single image's mask is all ones, so no patch is dropped).
    */
   public Patches patches(RgbImage image) {
+    if (simd()) {
+      Patches fused = fusedPatches(image);
+      if (fused != null) {
+        return fused;
+      }
+    }
     RgbImage resized = resizeAndCrop(image);
     int p = config.patchSize();
     int w = resized.width();
@@ -102,6 +108,41 @@ public final class ImageProcessor {
         positions[2 * (row * cols + col)] = row;
         positions[2 * (row * cols + col) + 1] = col;
       }
+    }
+    return new Patches(p, rows, cols, features, positions, 0);
+  }
+
+  /**
+   * {@link #patches} in one pass ({@link Resampling#fusedPatches}) where the image is resized and the crop, if any,
+   * lies inside the resized image; null elsewhere.
+   */
+  private Patches fusedPatches(RgbImage image) {
+    int[] size = config.resizedSize(image.height(), image.width());
+    int h = size[0];
+    int w = size[1];
+    int top = 0;
+    int left = 0;
+    if (config.cropHeight() > 0 && config.cropWidth() > 0) {
+      if (config.cropHeight() > h || config.cropWidth() > w) {
+        return null;
+      }
+      top = Math.floorDiv(h - config.cropHeight(), 2);
+      left = Math.floorDiv(w - config.cropWidth(), 2);
+      h = config.cropHeight();
+      w = config.cropWidth();
+    }
+    int p = config.patchSize();
+    int rows = h / p;
+    int cols = w / p;
+    float[] features = Resampling.fusedPatches(image, size[1], size[0], left, top, rows, cols, p, config.filter(),
+        config.arithmetic(), config.rescaleFactor(), config.mean(), config.std());
+    if (features == null) {
+      return null;
+    }
+    int[] positions = new int[rows * cols * 2];
+    for (int i = 0; i < rows * cols; i++) {
+      positions[2 * i] = i / cols;
+      positions[2 * i + 1] = i % cols;
     }
     return new Patches(p, rows, cols, features, positions, 0);
   }

@@ -55,8 +55,15 @@ public final class Resampling {
 
   private static final int PIL_PRECISION_BITS = 32 - 8 - 2;
 
-  /** Kernel windows and fixed-point weights of one axis. */
-  private record Coefficients(int kernelSize, int[] bounds, int[] weights, int precision) {}
+  /**
+   * Kernel windows and fixed-point weights of one axis; {@code floatExact}: the sums are exact in float arithmetic
+   * ({@link FusedPatchKernel#exact}).
+   */
+  private record Coefficients(int kernelSize, int[] bounds, int[] weights, int precision, boolean floatExact) {
+    Coefficients(int kernelSize, int[] bounds, int[] weights, int precision) {
+      this(kernelSize, bounds, weights, precision, false);
+    }
+  }
 
   private record Axis(int inSize, int outSize, Filter filter, Arithmetic arithmetic) {}
 
@@ -132,7 +139,8 @@ public final class Resampling {
       double v = normalized[i] * (1 << precision);
       weights[i] = v < 0 ? (int) (v - 0.5) : (int) (v + 0.5);
     }
-    return new Coefficients(ksize, bounds, weights, precision);
+    return new Coefficients(ksize, bounds, weights, precision,
+        Simd.available() && FusedPatchKernel.exact(outSize, ksize, bounds, weights, precision));
   }
 
   /** Resizes with PIL's arithmetic. */
@@ -169,8 +177,39 @@ public final class Resampling {
   /** The coefficients of outputs {@code from .. from + count - 1}. */
   private static Coefficients slice(Coefficients c, int from, int count) {
     int k = c.kernelSize();
+    if (from == 0 && count * 2 == c.bounds().length) {
+      return c;
+    }
     return new Coefficients(k, java.util.Arrays.copyOfRange(c.bounds(), from * 2, (from + count) * 2),
-        java.util.Arrays.copyOfRange(c.weights(), from * k, (from + count) * k), c.precision());
+        java.util.Arrays.copyOfRange(c.weights(), from * k, (from + count) * k), c.precision(), c.floatExact());
+  }
+
+  /**
+   * The patch vectors of the image resized to {@code width x height}, of the {@code rows x cols} patches of P x P
+   * from ({@code left}, {@code top}) of the result, rescaled and normalized, in one pass on SIMD lanes ({@link
+   * FusedPatchKernel}): the same floats as resizing, cropping, normalizing and cutting into patches. Null where that
+   * kernel does not apply: SIMD not available, nearest neighbour, P not a multiple of the lanes, weights too wide for
+   * exact float sums (PIL's), or a size that needs no resampling.
+   */
+  static float[] fusedPatches(RgbImage in, int width, int height, int left, int top, int rows, int cols, int p,
+      Filter filter, Arithmetic arithmetic, float rescale, float[] mean, float[] std) {
+    if (!Simd.available() || filter == Filter.NEAREST || p % VectorKernels.LANES != 0 || rows <= 0
+        || cols * p < 4 * VectorKernels.LANES
+        || (width == in.width() && height == in.height())) {
+      return null;
+    }
+    if (left < 0 || top < 0 || left + cols * p > width || top + rows * p > height) {
+      throw new IllegalArgumentException(rows + "x" + cols + " patches of " + p + " at " + left + "," + top
+          + " are not inside " + width + "x" + height);
+    }
+    // An axis that keeps its size gets the identity kernel (weights 1 and 0): the pixels the pass would skip.
+    Coefficients kh = slice(coefficients(in.width(), width, filter, arithmetic), left, cols * p);
+    Coefficients kv = slice(coefficients(in.height(), height, filter, arithmetic), top, rows * p);
+    if (!kh.floatExact() || !kv.floatExact()) {
+      return null;
+    }
+    return FusedPatchKernel.patches(in.rgb(), in.width(), kh.kernelSize(), kh.bounds(), kh.weights(), kh.precision(),
+        kv.kernelSize(), kv.bounds(), kv.weights(), kv.precision(), rows, cols, p, rescale, mean, std);
   }
 
   /** Resizes to {@code width x height}; the same size returns the image itself. */

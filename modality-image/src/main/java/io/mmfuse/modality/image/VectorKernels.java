@@ -20,7 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorKernels {
   private VectorKernels() {}
 
-  private static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
+  static final VectorSpecies<Integer> INTS = IntVector.SPECIES_PREFERRED;
   /** Int lanes per vector: 16 with AVX-512, 8 with AVX2. */
   static final int LANES = INTS.length();
   /** One byte per int lane, to widen into {@link #INTS}. */
@@ -28,8 +28,8 @@ final class VectorKernels {
       VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * Byte.SIZE));
   /** As many bytes as an int vector holds: {@code 4 * LANES}. */
   private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, INTS.vectorShape());
-  private static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, INTS.vectorShape());
-  private static final int BYTES_LENGTH = BYTES.length();
+  static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, INTS.vectorShape());
+  static final int BYTES_LENGTH = BYTES.length();
 
   /** Spreads {@code LANES} RGB pixels (3 bytes each) into one int each: R in bits 0-7, G 8-15, B 16-23, junk above. */
   private static final VectorShuffle<Byte> SPREAD;
@@ -90,7 +90,7 @@ final class VectorKernels {
       int row = (firstRow + y) * inWidth * 3;
       int x = 0;
       for (; x + LANES <= inWidth && row + 3 * x + BYTES_LENGTH <= src.length; x += LANES) {
-        ByteVector.fromArray(BYTES, src, row + 3 * x).rearrange(SPREAD).reinterpretAsInts().intoArray(pixels, x);
+        spread(src, row + 3 * x).intoArray(pixels, x);
       }
       for (; x < inWidth; x++) {
         int p = row + 3 * x;
@@ -124,6 +124,14 @@ final class VectorKernels {
       }
     }
     return out;
+  }
+
+  /**
+   * The {@code LANES} RGB pixels at {@code src[p]} as one int each (R in bits 0-7, G 8-15, B 16-23, junk above);
+   * reads {@code BYTES_LENGTH} bytes.
+   */
+  static IntVector spread(byte[] src, int p) {
+    return ByteVector.fromArray(BYTES, src, p).rearrange(SPREAD).reinterpretAsInts();
   }
 
   /**

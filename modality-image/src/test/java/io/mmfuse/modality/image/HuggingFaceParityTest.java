@@ -82,4 +82,33 @@ class HuggingFaceParityTest {
     assertTrue(max <= 2.001, "max " + max);
     assertTrue(sum / expected.length <= 0.25, "mean " + sum / expected.length);
   }
+
+  @ParameterizedTest(name = "{0} {1} simd={2}")
+  @MethodSource("presetsAndImages")
+  void patchesMatchThoseOfTheHuggingFacePixelValues(String preset, String image, boolean simd) {
+    assumeTrue(!simd || Simd.available(), "no SIMD kernels in this JVM");
+    SafeTensors ref = Fixtures.huggingFace();
+    long[] shape = ref.info(preset + "/" + image).shape();
+    ImageConfig config = ImageConfig.preset(preset);
+    int h = (int) shape[1];
+    int w = (int) shape[2];
+    // A single image's mask is all ones.
+    long[] mask = new long[0];
+    Patches expected = Patches.of(new ProcessedImage(ref.floats(preset + "/" + image), h, w, mask),
+        config.patchSize());
+    // Resize, normalize and patchify in one go (one pass on SIMD lanes where the kernel applies).
+    Patches actual = new ImageProcessor(config, simd).patches(new ImageDecoder().decode(Fixtures.file(image)));
+    assertArrayEquals(expected.positions(), actual.positions(), "positions");
+    float[] e = expected.features();
+    float[] a = actual.features();
+    assertEquals(e.length, a.length);
+    int width = expected.width();
+    int pp = config.patchSize() * config.patchSize();
+    int differing = 0;
+    for (int i = 0; i < e.length; i++) {
+      double levels = Math.abs(e[i] - a[i]) * config.std()[(i % width) / pp] * 255;
+      differing += levels > 1e-3 ? 1 : 0;
+    }
+    assertEquals(0, differing, differing + " patch values differ from the reference's by more than float rounding");
+  }
 }

@@ -102,4 +102,64 @@ class SimdKernelsTest {
       }
     }
   }
+
+  @Test
+  void theFusedKernelGivesTheScalarPatches() {
+    assumeTrue(Simd.available());
+    Random random = new Random(11);
+    int fused = 0;
+    int cases = 0;
+    // Photo-like sizes (ViLT's 640 -> 576 columns sums at every position; ViT's 640 -> 224 gathers), small images
+    // that the presets enlarge, one axis that keeps its size (224 wide for ViT), portrait and landscape.
+    int[][] fixed = {{640, 427}, {427, 640}, {224, 300}, {300, 224}, {97, 301}, {64, 64}, {384, 600}, {1000, 90}};
+    for (int i = 0; i < fixed.length + 40; i++) {
+      int w = i < fixed.length ? fixed[i][0] : 20 + random.nextInt(900);
+      int h = i < fixed.length ? fixed[i][1] : 20 + random.nextInt(900);
+      RgbImage in = noise(random, w, h);
+      for (String preset : new String[] {"vit", "clip", "vilt"}) {
+        for (int p : new int[] {VectorKernels.LANES, 2 * VectorKernels.LANES, 24}) {
+          ImageConfig config = ImageConfig.preset(preset).withPatchSize(p);
+          String what = preset + " P=" + p + " " + w + "x" + h;
+          Patches expected = new ImageProcessor(config, false).patches(in);
+          Patches actual = new ImageProcessor(config, true).patches(in);
+          assertArrayEquals(expected.positions(), actual.positions(), what);
+          assertArrayEquals(expected.features(), actual.features(), what);
+          int[] size = config.resizedSize(h, w);
+          int ch = config.cropHeight() > 0 ? config.cropHeight() : size[0];
+          int cw = config.cropWidth() > 0 ? config.cropWidth() : size[1];
+          boolean took = Resampling.fusedPatches(in, size[1], size[0], (size[1] - cw) / 2, (size[0] - ch) / 2,
+              ch / p, cw / p, p, config.filter(), config.arithmetic(), config.rescaleFactor(), config.mean(),
+              config.std()) != null;
+          // The benchmark's photos take it under CLIP and ViLT (ViT's 640 -> 224 needs 16-bit weights: too fine).
+          assertTrue(took || i >= 2 || preset.equals("vit") || p % VectorKernels.LANES != 0,
+              what + " did not take the fused kernel");
+          fused += took ? 1 : 0;
+          cases++;
+        }
+      }
+    }
+    assertEquals(432, cases);
+    // The rest take the two-pass kernels: P = 24 is not a multiple of the lanes, a few sizes need no resampling, and
+    // shrinks by more than about 2.5 have weights too fine for exact float sums.
+    assertTrue(fused >= 150, fused + " of " + cases + " cases took the fused kernel");
+  }
+
+  @Test
+  void theFusedKernelDeclinesWhatItCannotComputeExactly() {
+    assumeTrue(Simd.available());
+    RgbImage in = noise(new Random(5), 640, 427);
+    ImageConfig vilt = ImageConfig.preset("vilt");
+    float[] mean = vilt.mean();
+    float[] std = vilt.std();
+    // PIL's 22-bit weights overflow float's 24-bit mantissa.
+    assertEquals(null, Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resampling.Filter.BICUBIC,
+        Resampling.Arithmetic.PIL, 1 / 255f, mean, std));
+    assertEquals(null, Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resampling.Filter.NEAREST,
+        Resampling.Arithmetic.TORCH, 1 / 255f, mean, std));
+    // A shrink by 40 gives PyTorch's weights 19 bits: the sums no longer fit.
+    assertEquals(null, Resampling.fusedPatches(noise(new Random(6), 2560, 100), 64, 100, 0, 0, 3, 4, 16,
+        Resampling.Filter.BILINEAR, Resampling.Arithmetic.TORCH, 1 / 255f, mean, std));
+    assertTrue(Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resampling.Filter.BICUBIC,
+        Resampling.Arithmetic.TORCH, 1 / 255f, mean, std) != null);
+  }
 }
