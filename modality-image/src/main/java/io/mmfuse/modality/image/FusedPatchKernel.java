@@ -470,18 +470,27 @@ final class FusedPatchKernel {
 
     @Override
     Stage[] stages() {
-      return new Stage[] {new Spread(), new Planes(), new Sums(), new Pack(), new Pick()};
+      return new Stage[] {new Planes(), new Sums(), new Pack(), new Pick()};
     }
 
-    /** The row's three channels as centred floats. */
+    /** Columns {@code from..to} of an input row as three planes of centred floats. */
     private final class Planes extends Stage {
       @Override
       void run(byte[] src, int y) {
-        for (int i = 0; i < to - from; i += LANES) {
-          IntVector px = IntVector.fromArray(INTS, pixels, i);
+        int row = y * inWidth * 3;
+        int x = from;
+        int i = 0;
+        for (; x + LANES <= to && row + 3 * x + BYTES_LENGTH <= src.length; x += LANES, i += LANES) {
+          IntVector px = VectorKernels.spread(src, row + 3 * x).lanewise(VectorOperators.XOR, CENTRE);
           channel(px, 0).intoArray(planes, i);
           channel(px, 8).intoArray(planes, length + i);
           channel(px, 16).intoArray(planes, 2 * length + i);
+        }
+        for (; x < to; x++, i++) {
+          int s = row + 3 * x;
+          planes[i] = (src[s] & 0xff) - 128;
+          planes[length + i] = (src[s + 1] & 0xff) - 128;
+          planes[2 * length + i] = (src[s + 2] & 0xff) - 128;
         }
       }
     }
