@@ -15,7 +15,7 @@ import java.util.Random;
  * on, they took 0.7 s for it instead of 0.08 s, and caught up with the scalar loops only after 300-700 images. So
  * they become {@linkplain #active() active} only once a background thread, started when this class is first used
  * (an {@link ImageProcessor} does), has run them and the scalar loops on a small synthetic workload until the SIMD
- * kernels were the faster three rounds running: about 1 s of one core. Until then, and for good if that does not
+ * kernels were the faster three rounds running: about 1.4 s of one core. Until then, and for good if that does not
  * happen within {@value #WARM_UP_LIMIT_MS} ms, the scalar loops run; the results are the same either way.
  */
 public final class Simd {
