@@ -241,31 +241,27 @@ final class FusedPatchKernel {
     }
 
     Stage stage(Rows rows, int c) {
-      return multiply ? new MultipliedChannel(rows, c, rescale, mean, 1f / std)
-          : new DividedChannel(rows, c, rescale, mean, std);
+      return new Channel(rows, c, this);
     }
   }
 
   /**
    * The vertical pass of one channel for the selected output row: the sums, rounded to 8 bits, normalized, into the
-   * patch vectors. Four runs of {@code LANES} columns per step, sharing each tap's weight (one chain of fused
-   * multiply-adds would wait on its own latency); the last step moves back to end at the last run.
+   * patch vectors. Two runs of {@code LANES} columns per step, sharing each tap's weight (one chain of fused
+   * multiply-adds would wait on its own latency; four pass C2's node limit); the last step moves back to end at the
+   * last run.
    */
-  private static final class MultipliedChannel extends Stage {
+  private static final class Channel extends Stage {
     private final Rows rows;
     private final int plane;
     private final int offset;
-    private final float rescale;
-    private final float mean;
-    private final float inverse;
+    private final Normalization norm;
 
-    MultipliedChannel(Rows rows, int c, float rescale, float mean, float inverse) {
+    Channel(Rows rows, int c, Normalization norm) {
       this.rows = rows;
       this.plane = c * rows.outW;
       this.offset = c * rows.p * rows.p;
-      this.rescale = rescale;
-      this.mean = mean;
-      this.inverse = inverse;
+      this.norm = norm;
     }
 
     @Override
@@ -277,6 +273,11 @@ final class FusedPatchKernel {
       int n = rows.n;
       int[] chunks = rows.chunks;
       int base = rows.base + offset;
+      boolean multiply = norm.multiply();
+      float rescale = norm.rescale();
+      float mean = norm.mean();
+      float std = norm.std();
+      float inverse = 1f / std;
       FloatVector s = FloatVector.broadcast(FLOATS, rows.start);
       IntVector add = IntVector.broadcast(INTS, rows.add);
       int last = chunks.length - 2;
@@ -290,60 +291,17 @@ final class FusedPatchKernel {
           s0 = FloatVector.fromArray(FLOATS, ring, o).fma(k, s0);
           s1 = FloatVector.fromArray(FLOATS, ring, o + LANES).fma(k, s1);
         }
-        toFloat(round(s0, add, 0)).mul(rescale).sub(mean).mul(inverse).intoArray(out, base + chunks[j]);
-        toFloat(round(s1, add, 0)).mul(rescale).sub(mean).mul(inverse).intoArray(out, base + chunks[j + 1]);
-        if (j == last) {
-          break;
+        FloatVector v0 = toFloat(round(s0, add, 0)).mul(rescale).sub(mean);
+        FloatVector v1 = toFloat(round(s1, add, 0)).mul(rescale).sub(mean);
+        if (multiply) {
+          v0 = v0.mul(inverse);
+          v1 = v1.mul(inverse);
+        } else {
+          v0 = v0.div(std);
+          v1 = v1.div(std);
         }
-      }
-    }
-  }
-
-  /**
-   * {@link MultipliedChannel} with the scalar table's division (CLIP's standard deviations), two runs per step: four,
-   * with the divisions, grow the compilation past C2's node limit.
-   */
-  private static final class DividedChannel extends Stage {
-    private final Rows rows;
-    private final int plane;
-    private final int offset;
-    private final float rescale;
-    private final float mean;
-    private final float std;
-
-    DividedChannel(Rows rows, int c, float rescale, float mean, float std) {
-      this.rows = rows;
-      this.plane = c * rows.outW;
-      this.offset = c * rows.p * rows.p;
-      this.rescale = rescale;
-      this.mean = mean;
-      this.std = std;
-    }
-
-    @Override
-    void run(byte[] src, int yy) {
-      float[] ring = rows.ring;
-      float[] out = rows.out;
-      int[] taps = rows.taps;
-      float[] w = rows.tapWeights;
-      int n = rows.n;
-      int[] chunks = rows.chunks;
-      int base = rows.base + offset;
-      FloatVector s = FloatVector.broadcast(FLOATS, rows.start);
-      IntVector add = IntVector.broadcast(INTS, rows.add);
-      int last = chunks.length - 2;
-      for (int j = 0; ; j = Math.min(j + 2, last)) {
-        FloatVector s0 = s;
-        FloatVector s1 = s;
-        int x = plane + j * LANES;
-        for (int t = 0; t < n; t++) {
-          FloatVector k = FloatVector.broadcast(FLOATS, w[t]);
-          int o = taps[t] + x;
-          s0 = FloatVector.fromArray(FLOATS, ring, o).fma(k, s0);
-          s1 = FloatVector.fromArray(FLOATS, ring, o + LANES).fma(k, s1);
-        }
-        toFloat(round(s0, add, 0)).mul(rescale).sub(mean).div(std).intoArray(out, base + chunks[j]);
-        toFloat(round(s1, add, 0)).mul(rescale).sub(mean).div(std).intoArray(out, base + chunks[j + 1]);
+        v0.intoArray(out, base + chunks[j]);
+        v1.intoArray(out, base + chunks[j + 1]);
         if (j == last) {
           break;
         }
@@ -470,27 +428,18 @@ final class FusedPatchKernel {
 
     @Override
     Stage[] stages() {
-      return new Stage[] {new Planes(), new Sums(), new Pack(), new Pick()};
+      return new Stage[] {new Spread(), new Planes(), new Sums(), new Pack(), new Pick()};
     }
 
-    /** Columns {@code from..to} of an input row as three planes of centred floats. */
+    /** The spread row's three channels as centred floats. */
     private final class Planes extends Stage {
       @Override
       void run(byte[] src, int y) {
-        int row = y * inWidth * 3;
-        int x = from;
-        int i = 0;
-        for (; x + LANES <= to && row + 3 * x + BYTES_LENGTH <= src.length; x += LANES, i += LANES) {
-          IntVector px = VectorKernels.spread(src, row + 3 * x).lanewise(VectorOperators.XOR, CENTRE);
+        for (int i = 0; i < to - from; i += LANES) {
+          IntVector px = IntVector.fromArray(INTS, pixels, i);
           channel(px, 0).intoArray(planes, i);
           channel(px, 8).intoArray(planes, length + i);
           channel(px, 16).intoArray(planes, 2 * length + i);
-        }
-        for (; x < to; x++, i++) {
-          int s = row + 3 * x;
-          planes[i] = (src[s] & 0xff) - 128;
-          planes[length + i] = (src[s + 1] & 0xff) - 128;
-          planes[2 * length + i] = (src[s + 2] & 0xff) - 128;
         }
       }
     }
