@@ -47,7 +47,7 @@ final class FusedPatchKernel {
 
   /**
    * Whether the float sums of an axis are exact for any 8-bit input: every partial sum stays below 2<sup>23</sup>
-   * in magnitude. True for PyTorch's 16-bit weights up to about a 4x shrink, false for PIL's 22-bit weights.
+   * in magnitude. True for PyTorch's 16-bit weights up to a shrink of about 2.5, false for PIL's 22-bit weights.
    */
   static boolean exact(int outSize, int ksize, int[] bounds, int[] weights, int precision) {
     if (precision < 1 || precision > 22) {

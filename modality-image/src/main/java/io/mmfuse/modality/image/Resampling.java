@@ -188,8 +188,9 @@ public final class Resampling {
    * The patch vectors of the image resized to {@code width x height}, of the {@code rows x cols} patches of P x P
    * from ({@code left}, {@code top}) of the result, rescaled and normalized, in one pass on SIMD lanes ({@link
    * FusedPatchKernel}): the same floats as resizing, cropping, normalizing and cutting into patches. Null where that
-   * kernel does not apply: SIMD not available, nearest neighbour, P not a multiple of the lanes, weights too wide for
-   * exact float sums (PIL's), or a size that needs no resampling.
+   * kernel does not apply: SIMD not available, nearest neighbour, P not a multiple of the lanes, patches narrower
+   * than four vectors in all, weights too fine for exact float sums (PIL's 22 bits; PyTorch's beyond a shrink of
+   * about 2.5), or a size that needs no resampling.
    */
   static float[] fusedPatches(RgbImage in, int width, int height, int left, int top, int rows, int cols, int p,
       Filter filter, Arithmetic arithmetic, float rescale, float[] mean, float[] std) {
