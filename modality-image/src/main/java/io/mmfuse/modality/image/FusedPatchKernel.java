@@ -74,6 +74,8 @@ final class FusedPatchKernel {
   private static final class Axis {
     final int ksize;
     final int[] bounds;
+    /** The fixed-point weights, as the scalar passes use them. */
+    final int[] intWeights;
     final float[] weights;
     final float[] start;
     final int[] add;
@@ -81,6 +83,7 @@ final class FusedPatchKernel {
     Axis(int outSize, int ksize, int[] bounds, int[] weights, int precision, int centre) {
       this.ksize = ksize;
       this.bounds = bounds;
+      this.intWeights = weights;
       float scale = 1f / (1 << precision);
       this.weights = new float[weights.length];
       for (int i = 0; i < weights.length; i++) {
@@ -115,7 +118,7 @@ final class FusedPatchKernel {
     Rows ring = new Rows(outW, rows, cols, p, new Axis(outH, vk, vb, vw, vp, 0));
     Stage[] vertical = new Stage[3];
     for (int c = 0; c < 3; c++) {
-      vertical[c] = Normalization.of(rescale, mean[c], std[c]).stage(ring, c);
+      vertical[c] = new Channel(ring, c, Normalization.of(rescale, mean[c], std[c]));
     }
     Axis h = new Axis(outW, hk, hb, hw, hp, 128);
     int shared = 0;
@@ -125,7 +128,6 @@ final class FusedPatchKernel {
     int span = hb[2 * outW - 2] - hb[0] + 1;
     // Sums at every position cost span / outW times the taps; gathers cost more than that up to 1.5.
     Stage[] horizontal = shared <= 4 && span <= outW + outW / 2
-        && hk <= Anchored.TAPS
         ? new Anchored(inWidth, outW, h, hp, ring).stages()
         : new Gathered(inWidth, outW, h, ring).stages();
     int next = vb[0];
@@ -238,10 +240,6 @@ final class FusedPatchKernel {
             == Float.floatToIntBits((rescaled - mean) / std);
       }
       return new Normalization(rescale, mean, std, multiply);
-    }
-
-    Stage stage(Rows rows, int c) {
-      return new Channel(rows, c, this);
     }
   }
 
@@ -364,14 +362,7 @@ final class FusedPatchKernel {
    * does are summed one by one.
    */
   private static final class Anchored extends Horizontal {
-    /**
-     * Taps summed at every position, whatever the kernel's size (zero weights beyond it): a loop of a constant count
-     * that C2 unrolls, with one bounds check per array. Anchored sums are for shrinks up to 1.5, where kernels have
-     * at most 7 taps.
-     */
-    static final int TAPS = 8;
     private final int precision;
-    private final int[] intWeights;
     /** Positions summed: a whole number of vectors from {@link #from}. */
     private final int span;
     /** Weights by tap, then position: {@code [ksize][span]}. */
@@ -393,12 +384,8 @@ final class FusedPatchKernel {
       this.precision = precision;
       int k = axis.ksize;
       int[] bounds = axis.bounds;
-      intWeights = new int[axis.weights.length];
-      for (int i = 0; i < intWeights.length; i++) {
-        intWeights[i] = Math.round(axis.weights[i] * (float) (1 << precision));
-      }
       span = ((bounds[2 * outW - 2] - from) / (2 * LANES) + 1) * 2 * LANES;
-      positionWeights = new float[TAPS * span];
+      positionWeights = new float[k * span];
       starts = new float[span];
       adds = new int[span];
       anchors = new int[outW];
@@ -420,7 +407,7 @@ final class FusedPatchKernel {
         }
       }
       extras = java.util.Arrays.copyOf(shared, count);
-      length = span + TAPS + 2 * LANES;
+      length = span + k + 2 * LANES;
       planes = new float[3 * length];
       sums = new float[3 * span];
       packed = new int[span];
@@ -451,7 +438,7 @@ final class FusedPatchKernel {
     private final class Sums extends Stage {
       @Override
       void run(byte[] src, int y) {
-        int step = span;
+        int k = axis.ksize;
         float[] in = planes;
         float[] w = positionWeights;
         float[] out = sums;
@@ -464,9 +451,9 @@ final class FusedPatchKernel {
           FloatVector g1 = r1;
           FloatVector b0 = r0;
           FloatVector b1 = r1;
-          for (int t = 0, po = i; t < TAPS; t++, po++) {
-            FloatVector w0 = FloatVector.fromArray(FLOATS, w, t * step + i);
-            FloatVector w1 = FloatVector.fromArray(FLOATS, w, t * step + i + LANES);
+          for (int t = 0, wo = i, po = i; t < k; t++, wo += span, po++) {
+            FloatVector w0 = FloatVector.fromArray(FLOATS, w, wo);
+            FloatVector w1 = FloatVector.fromArray(FLOATS, w, wo + LANES);
             r0 = FloatVector.fromArray(FLOATS, in, po).fma(w0, r0);
             r1 = FloatVector.fromArray(FLOATS, in, po + LANES).fma(w1, r1);
             g0 = FloatVector.fromArray(FLOATS, in, g + po).fma(w0, g0);
@@ -519,7 +506,7 @@ final class FusedPatchKernel {
           int g = r;
           int b = r;
           for (int t = 0; t < axis.bounds[2 * x + 1]; t++) {
-            int w = intWeights[x * k + t];
+            int w = axis.intWeights[x * k + t];
             r += ((int) planes[a + t] + 128) * w;
             g += ((int) planes[length + a + t] + 128) * w;
             b += ((int) planes[2 * length + a + t] + 128) * w;

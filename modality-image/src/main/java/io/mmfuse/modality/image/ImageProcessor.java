@@ -83,7 +83,6 @@ public final class ImageProcessor {
     int pp = p * p;
     int width = 3 * pp;
     float[] features = new float[rows * cols * width];
-    int[] positions = new int[rows * cols * 2];
     byte[] rgb = resized.rgb();
     float[] r = lut[0];
     float[] g = lut[1];
@@ -105,11 +104,9 @@ public final class ImageProcessor {
             features[o + x + 2 * pp] = b[rgb[s + 2] & 0xff];
           }
         }
-        positions[2 * (row * cols + col)] = row;
-        positions[2 * (row * cols + col) + 1] = col;
       }
     }
-    return new Patches(p, rows, cols, features, positions, 0);
+    return new Patches(p, rows, cols, features, grid(rows, cols), 0);
   }
 
   /**
@@ -139,12 +136,17 @@ public final class ImageProcessor {
     if (features == null) {
       return null;
     }
+    return new Patches(p, rows, cols, features, grid(rows, cols), 0);
+  }
+
+  /** The (row, column) of every patch of a {@code rows x cols} grid, row by row. */
+  private static int[] grid(int rows, int cols) {
     int[] positions = new int[rows * cols * 2];
     for (int i = 0; i < rows * cols; i++) {
       positions[2 * i] = i / cols;
       positions[2 * i + 1] = i % cols;
     }
-    return new Patches(p, rows, cols, features, positions, 0);
+    return positions;
   }
 
   /** Rescales and normalizes to channel-first floats, with a pixel mask of ones where the settings pad. */
