@@ -12,6 +12,7 @@ import ai.djl.ndarray.types.Shape;
 import io.mmfuse.modality.image.ImageConfig;
 import io.mmfuse.modality.image.ImageDecoder;
 import io.mmfuse.modality.image.ImageProcessor;
+import io.mmfuse.modality.image.PatchGrid;
 import io.mmfuse.modality.image.Patches;
 import io.mmfuse.modality.image.Resampling;
 import io.mmfuse.modality.image.RgbImage;
@@ -38,8 +39,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * Images per second through each preset's preprocessing, from encoded bytes in memory to patch vectors in a Java
  * array, split into decode and resize plus normalize plus patchify ({@code mmfusePreprocess}: one pass where the
  * fused SIMD kernel applies, as the pipeline runs it), the latter also as its two passes apart (resize and crop to
- * an 8-bit image, then normalize plus patchify); and the same pipeline with DJL's image transforms on its PyTorch
- * engine ({@code djlPipeline}, {@code djlDecode}) as the peer.
+ * an 8-bit image, then normalize plus patchify); the same into a batch buffer of {@link #BATCH} images that is
+ * reused ({@code mmfusePreprocessIntoBatch}, {@code mmfusePipelineIntoBatch}: {@code patchesInto}, no array allocated
+ * per image); and the same pipeline with DJL's image transforms on its PyTorch engine ({@code djlPipeline}, {@code
+ * djlDecode}) as the peer.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -67,6 +70,12 @@ public class ImagePipelineBenchmark {
   private int[] size;
   private NDManager manager;
   private ImageFactory factory;
+  /** A batch buffer of {@link #BATCH} images' patches, filled slot after slot as a service would fill its batches. */
+  private float[] batch;
+  private int slotFloats;
+  private int slot;
+
+  static final int BATCH = 8;
 
   @Setup
   public void setUp() throws IOException, InterruptedException {
@@ -79,6 +88,8 @@ public class ImagePipelineBenchmark {
     decoded = decoder.decode(encoded, image);
     resized = processor.resizeAndCrop(decoded);
     size = config.resizedSize(decoded.height(), decoded.width());
+    slotFloats = processor.patchGrid(decoded.height(), decoded.width()).floats();
+    batch = new float[BATCH * slotFloats];
     manager = NDManager.newBaseManager("PyTorch");
     factory = ImageFactory.getInstance();
   }
@@ -99,6 +110,12 @@ public class ImagePipelineBenchmark {
   }
 
   @Benchmark
+  public PatchGrid mmfusePreprocessIntoBatch() {
+    slot = (slot + 1) % BATCH;
+    return processor.patchesInto(decoded, batch, slot * slotFloats);
+  }
+
+  @Benchmark
   public RgbImage mmfuseResize() {
     return processor.resizeAndCrop(decoded);
   }
@@ -111,6 +128,12 @@ public class ImagePipelineBenchmark {
   @Benchmark
   public Patches mmfusePipeline() {
     return processor.patches(decoder.decode(encoded, image));
+  }
+
+  @Benchmark
+  public PatchGrid mmfusePipelineIntoBatch() {
+    slot = (slot + 1) % BATCH;
+    return processor.patchesInto(decoder.decode(encoded, image), batch, slot * slotFloats);
   }
 
   @Benchmark

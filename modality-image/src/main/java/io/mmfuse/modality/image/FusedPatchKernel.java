@@ -1,8 +1,10 @@
 package io.mmfuse.modality.image;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -109,13 +111,13 @@ final class FusedPatchKernel {
    * The patch vectors of the image resized with these coefficients: {@code rows x cols} patches of {@code P x P},
    * from the horizontal coefficients of {@code cols * P} output columns and the vertical ones of {@code rows * P}
    * output rows (bounds in input pixels). P is a multiple of {@code LANES}, {@code cols * P} at least {@code 4 *
-   * LANES}, and both axes are {@link #exact}.
+   * LANES}, and both axes are {@link #exact}. Written into {@code out} from {@code offset}, patch after patch.
    */
-  static float[] patches(byte[] src, int inWidth, int hk, int[] hb, int[] hw, int hp, int vk, int[] vb, int[] vw,
-      int vp, int rows, int cols, int p, float rescale, float[] mean, float[] std) {
+  static void patches(byte[] src, int inWidth, int hk, int[] hb, int[] hw, int hp, int vk, int[] vb, int[] vw,
+      int vp, int rows, int cols, int p, float rescale, float[] mean, float[] std, float[] out, int offset) {
     int outW = cols * p;
     int outH = rows * p;
-    Rows ring = new Rows(outW, rows, cols, p, new Axis(outH, vk, vb, vw, vp, 0));
+    Rows ring = new Rows(outW, cols, p, new Axis(outH, vk, vb, vw, vp, 0), out, offset);
     Stage[] vertical = new Stage[3];
     for (int c = 0; c < 3; c++) {
       vertical[c] = new Channel(ring, c, Normalization.of(rescale, mean[c], std[c]));
@@ -140,7 +142,6 @@ final class FusedPatchKernel {
       ring.select(yy);
       run(vertical, src, yy);
     }
-    return ring.out;
   }
 
   /** Runs the stages in turn: the one call site of {@link Stage#run} (see the class comment). */
@@ -165,6 +166,11 @@ final class FusedPatchKernel {
     return (FloatVector) v.convertShape(VectorOperators.I2F, FLOATS, 0);
   }
 
+  /** The channel that {@code pick} selects from pixels whose bytes hold {@code v - 128}, as floats. */
+  private static FloatVector centred(ByteVector px, VectorShuffle<Byte> pick) {
+    return toFloat((IntVector) px.rearrange(pick).convertShape(VectorOperators.B2I, INTS, 0));
+  }
+
   /** The signed byte {@code shift} bits up from the bottom of each int (sign-extended), as floats. */
   private static FloatVector channel(IntVector px, int shift) {
     return toFloat(px.lanewise(VectorOperators.LSHL, 24 - shift).lanewise(VectorOperators.ASHR, 24));
@@ -172,14 +178,15 @@ final class FusedPatchKernel {
 
   /**
    * The ring of horizontal rows (three planes of {@code outW} centred floats per input row; row {@code r} in slot
-   * {@code r % ksize}: the vertical windows only move down and none is taller than the kernel), the output, and the
-   * vertical taps of the output row being computed.
+   * {@code r % ksize}: the vertical windows only move down and none is taller than the kernel), the output (from
+   * {@code offset}), and the vertical taps of the output row being computed.
    */
   private static final class Rows {
     final int outW;
     final Axis axis;
     final float[] ring;
     final float[] out;
+    final int offset;
     /** Where each run of {@code LANES} output columns starts within its patch row. */
     final int[] chunks;
     final int cols;
@@ -192,11 +199,12 @@ final class FusedPatchKernel {
     int add;
     int base;
 
-    Rows(int outW, int rows, int cols, int p, Axis axis) {
+    Rows(int outW, int cols, int p, Axis axis, float[] out, int offset) {
       this.outW = outW;
       this.axis = axis;
       this.ring = new float[axis.ksize * 3 * outW];
-      this.out = new float[rows * cols * 3 * p * p];
+      this.out = out;
+      this.offset = offset;
       this.chunks = new int[outW / LANES];
       for (int j = 0; j < chunks.length; j++) {
         int x = j * LANES;
@@ -221,7 +229,7 @@ final class FusedPatchKernel {
       }
       start = axis.start[yy];
       add = axis.add[yy];
-      base = (yy / p) * cols * 3 * p * p + (yy % p) * p;
+      base = offset + (yy / p) * cols * 3 * p * p + (yy % p) * p;
     }
   }
 
@@ -316,8 +324,6 @@ final class FusedPatchKernel {
     /** The input columns the outputs read: {@code from} to {@code to}. */
     final int from;
     final int to;
-    /** The row being summed, one int per pixel, each byte less 128 (see {@link #channel}). */
-    final int[] pixels;
 
     Horizontal(int inWidth, int outW, Axis axis, Rows rows) {
       this.inWidth = inWidth;
@@ -332,28 +338,9 @@ final class FusedPatchKernel {
       }
       this.from = lo;
       this.to = Math.min(hi, inWidth);
-      // Loads reach ksize - 1 pixels and a vector past the last one read: junk there, weighted zero.
-      this.pixels = new int[to - from + axis.ksize + 2 * LANES];
     }
 
     abstract Stage[] stages();
-
-    /** Spreads columns {@code from..to} of an input row into {@link #pixels}. */
-    final class Spread extends Stage {
-      @Override
-      void run(byte[] src, int y) {
-        int row = y * inWidth * 3;
-        int x = from;
-        int i = 0;
-        for (; x + LANES <= to && row + 3 * x + BYTES_LENGTH <= src.length; x += LANES, i += LANES) {
-          VectorKernels.spread(src, row + 3 * x).lanewise(VectorOperators.XOR, CENTRE).intoArray(pixels, i);
-        }
-        for (; x < to; x++, i++) {
-          int s = row + 3 * x;
-          pixels[i] = ((src[s] & 0xff) | (src[s + 1] & 0xff) << 8 | (src[s + 2] & 0xff) << 16) ^ CENTRE;
-        }
-      }
-    }
   }
 
   /**
@@ -415,18 +402,31 @@ final class FusedPatchKernel {
 
     @Override
     Stage[] stages() {
-      return new Stage[] {new Spread(), new Planes(), new Sums(), new Pack(), new Pick()};
+      return new Stage[] {new Planes(), new Sums(), new Pack(), new Pick()};
     }
 
-    /** The spread row's three channels as centred floats. */
+    /**
+     * Columns {@code from..to} of an input row as three planes of centred floats: each channel picked from the
+     * loaded pixels by one byte shuffle, its bytes already flipped to {@code v - 128}, then widened with sign.
+     */
     private final class Planes extends Stage {
       @Override
       void run(byte[] src, int y) {
-        for (int i = 0; i < to - from; i += LANES) {
-          IntVector px = IntVector.fromArray(INTS, pixels, i);
-          channel(px, 0).intoArray(planes, i);
-          channel(px, 8).intoArray(planes, length + i);
-          channel(px, 16).intoArray(planes, 2 * length + i);
+        int row = y * inWidth * 3;
+        int x = from;
+        int i = 0;
+        for (; x + LANES <= to && row + 3 * x + BYTES_LENGTH <= src.length; x += LANES, i += LANES) {
+          ByteVector px = ByteVector.fromArray(VectorKernels.BYTES, src, row + 3 * x)
+              .lanewise(VectorOperators.XOR, (byte) 0x80);
+          centred(px, VectorKernels.R).intoArray(planes, i);
+          centred(px, VectorKernels.G).intoArray(planes, length + i);
+          centred(px, VectorKernels.B).intoArray(planes, 2 * length + i);
+        }
+        for (; x < to; x++, i++) {
+          int s = row + 3 * x;
+          planes[i] = (src[s] & 0xff) - 128;
+          planes[length + i] = (src[s + 1] & 0xff) - 128;
+          planes[2 * length + i] = (src[s + 2] & 0xff) - 128;
         }
       }
     }
@@ -521,6 +521,8 @@ final class FusedPatchKernel {
 
   /** Each lane gathers its own taps from the row spread to one int per pixel. */
   private static final class Gathered extends Horizontal {
+    /** The row being summed, one int per pixel, each byte less 128 (see {@link #channel}). */
+    private final int[] pixels;
     private final int[] first;
     private final int[] taps;
     private final float[] laneWeights;
@@ -528,6 +530,8 @@ final class FusedPatchKernel {
     Gathered(int inWidth, int outW, Axis axis, Rows rows) {
       super(inWidth, outW, axis, rows);
       int k = axis.ksize;
+      // Loads reach ksize - 1 pixels and a vector past the last one read: junk there, weighted zero.
+      pixels = new int[to - from + k + 2 * LANES];
       int blocks = outW / LANES;
       first = new int[outW];
       taps = new int[blocks];
@@ -546,6 +550,23 @@ final class FusedPatchKernel {
     @Override
     Stage[] stages() {
       return new Stage[] {new Spread(), new Sums(), new Round()};
+    }
+
+    /** Spreads columns {@code from..to} of an input row into {@link #pixels}. */
+    private final class Spread extends Stage {
+      @Override
+      void run(byte[] src, int y) {
+        int row = y * inWidth * 3;
+        int x = from;
+        int i = 0;
+        for (; x + LANES <= to && row + 3 * x + BYTES_LENGTH <= src.length; x += LANES, i += LANES) {
+          VectorKernels.spread(src, row + 3 * x).lanewise(VectorOperators.XOR, CENTRE).intoArray(pixels, i);
+        }
+        for (; x < to; x++, i++) {
+          int s = row + 3 * x;
+          pixels[i] = ((src[s] & 0xff) | (src[s + 1] & 0xff) << 8 | (src[s + 2] & 0xff) << 16) ^ CENTRE;
+        }
+      }
     }
 
     /** The sums, into the ring as they are. */

@@ -187,17 +187,18 @@ public final class Resampling {
   /**
    * The patch vectors of the image resized to {@code width x height}, of the {@code rows x cols} patches of P x P
    * from ({@code left}, {@code top}) of the result, rescaled and normalized, in one pass on SIMD lanes ({@link
-   * FusedPatchKernel}): the same floats as resizing, cropping, normalizing and cutting into patches. Null where that
+   * FusedPatchKernel}): the same floats as resizing, cropping, normalizing and cutting into patches. Not where that
    * kernel does not apply: SIMD not available, nearest neighbour, P not a multiple of the lanes, patches narrower
    * than four vectors in all, weights too fine for exact float sums (PIL's 22 bits; PyTorch's beyond a shrink of
-   * about 2.5), or a size that needs no resampling.
+   * about 2.5), or a size that needs no resampling. Written into {@code out} from {@code offset}; returns false,
+   * having written nothing, where the kernel does not apply.
    */
-  static float[] fusedPatches(RgbImage in, int width, int height, int left, int top, int rows, int cols, int p,
-      Filter filter, Arithmetic arithmetic, float rescale, float[] mean, float[] std) {
+  static boolean fusedPatches(RgbImage in, int width, int height, int left, int top, int rows, int cols, int p,
+      Filter filter, Arithmetic arithmetic, float rescale, float[] mean, float[] std, float[] out, int offset) {
     if (!Simd.available() || filter == Filter.NEAREST || p % VectorKernels.LANES != 0 || rows <= 0
         || cols * p < 4 * VectorKernels.LANES
         || (width == in.width() && height == in.height())) {
-      return null;
+      return false;
     }
     if (left < 0 || top < 0 || left + cols * p > width || top + rows * p > height) {
       throw new IllegalArgumentException(rows + "x" + cols + " patches of " + p + " at " + left + "," + top
@@ -207,10 +208,11 @@ public final class Resampling {
     Coefficients kh = slice(coefficients(in.width(), width, filter, arithmetic), left, cols * p);
     Coefficients kv = slice(coefficients(in.height(), height, filter, arithmetic), top, rows * p);
     if (!kh.floatExact() || !kv.floatExact()) {
-      return null;
+      return false;
     }
-    return FusedPatchKernel.patches(in.rgb(), in.width(), kh.kernelSize(), kh.bounds(), kh.weights(), kh.precision(),
-        kv.kernelSize(), kv.bounds(), kv.weights(), kv.precision(), rows, cols, p, rescale, mean, std);
+    FusedPatchKernel.patches(in.rgb(), in.width(), kh.kernelSize(), kh.bounds(), kh.weights(), kh.precision(),
+        kv.kernelSize(), kv.bounds(), kv.weights(), kv.precision(), rows, cols, p, rescale, mean, std, out, offset);
+    return true;
   }
 
   /** Resizes to {@code width x height}; the same size returns the image itself. */

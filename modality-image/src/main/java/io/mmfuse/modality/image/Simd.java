@@ -115,7 +115,7 @@ public final class Simd {
       if (simd) {
         ImageConfig c = clip.config();
         Resampling.fusedPatches(image, 181, 139, 0, 0, 139 / 16, 181 / 16, 16, Resampling.Filter.BICUBIC,
-            Resampling.Arithmetic.TORCH, c.rescaleFactor(), c.mean(), c.std());
+            Resampling.Arithmetic.TORCH, c.rescaleFactor(), c.mean(), c.std(), new float[8 * 11 * 768], 0);
       } else {
         clip.normalize(
             Resampling.resize(image, 181, 139, Resampling.Filter.BICUBIC, Resampling.Arithmetic.TORCH, false));

@@ -27,7 +27,7 @@ final class VectorKernels {
   private static final VectorSpecies<Byte> LANE_BYTES =
       VectorSpecies.of(byte.class, VectorShape.forBitSize(LANES * Byte.SIZE));
   /** As many bytes as an int vector holds: {@code 4 * LANES}. */
-  private static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, INTS.vectorShape());
+  static final VectorSpecies<Byte> BYTES = VectorSpecies.of(byte.class, INTS.vectorShape());
   static final VectorSpecies<Float> FLOATS = VectorSpecies.of(float.class, INTS.vectorShape());
   static final int BYTES_LENGTH = BYTES.length();
 
@@ -36,9 +36,9 @@ final class VectorKernels {
   /** The inverse: the low three bytes of each int, packed into {@code 3 * LANES} leading bytes. */
   private static final VectorShuffle<Byte> PACK;
   /** Channel {@code c} of {@code LANES} RGB pixels into the leading {@code LANES} bytes. */
-  private static final VectorShuffle<Byte> R;
-  private static final VectorShuffle<Byte> G;
-  private static final VectorShuffle<Byte> B;
+  static final VectorShuffle<Byte> R;
+  static final VectorShuffle<Byte> G;
+  static final VectorShuffle<Byte> B;
 
   static {
     int n = BYTES_LENGTH;

@@ -97,17 +97,38 @@ class HuggingFaceParityTest {
     Patches expected = Patches.of(new ProcessedImage(ref.floats(preset + "/" + image), h, w, mask),
         config.patchSize());
     // Resize, normalize and patchify in one go (one pass on SIMD lanes where the kernel applies).
-    Patches actual = new ImageProcessor(config, simd).patches(new ImageDecoder().decode(Fixtures.file(image)));
+    ImageProcessor processor = new ImageProcessor(config, simd);
+    RgbImage decoded = new ImageDecoder().decode(Fixtures.file(image));
+    Patches actual = processor.patches(decoded);
     assertArrayEquals(expected.positions(), actual.positions(), "positions");
+    assertEquals(expected.features().length, actual.features().length);
+    assertMatches(config, expected, actual.features(), 0);
+
+    // The same patches into a larger array at an offset, as into a batch buffer; the rest of it left alone.
+    int offset = 37;
+    float[] buffer = new float[offset + expected.features().length + 11];
+    java.util.Arrays.fill(buffer, Float.NaN);
+    PatchGrid grid = processor.patchesInto(decoded, buffer, offset);
+    assertEquals(expected.rows(), grid.rows());
+    assertEquals(expected.columns(), grid.columns());
+    assertArrayEquals(expected.positions(), grid.positions());
+    assertMatches(config, expected, buffer, offset);
+    for (int i = 0; i < buffer.length; i++) {
+      if (i < offset || i >= offset + grid.floats()) {
+        assertTrue(Float.isNaN(buffer[i]), "wrote outside the patches, at " + i);
+      }
+    }
+  }
+
+  /** The patch values from {@code from} equal the reference's to float rounding. */
+  private static void assertMatches(ImageConfig config, Patches expected, float[] actual, int from) {
     float[] e = expected.features();
-    float[] a = actual.features();
-    assertEquals(e.length, a.length);
     int width = expected.width();
     int pp = config.patchSize() * config.patchSize();
     int differing = 0;
     for (int i = 0; i < e.length; i++) {
-      double levels = Math.abs(e[i] - a[i]) * config.std()[(i % width) / pp] * 255;
-      differing += levels > 1e-3 ? 1 : 0;
+      double levels = Math.abs(e[i] - actual[from + i]) * config.std()[(i % width) / pp] * 255;
+      differing += levels > 1e-3 || Float.isNaN(actual[from + i]) ? 1 : 0;
     }
     assertEquals(0, differing, differing + " patch values differ from the reference's by more than float rounding");
   }

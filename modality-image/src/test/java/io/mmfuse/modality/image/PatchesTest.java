@@ -2,6 +2,7 @@ package io.mmfuse.modality.image;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mmfuse.api.ModalityTokenizer;
@@ -67,6 +68,28 @@ class PatchesTest {
       }
     }
     assertArrayEquals(new int[] {0, 0, 0, 1, 0, 2, 1, 0, 1, 1, 1, 2}, patches.positions());
+  }
+
+  @Test
+  void patchesIntoRefusesAnArrayTooSmallAndWritesNothing() {
+    ImageProcessor vilt = new ImageProcessor(ImageConfig.preset("vilt"));
+    // ViltImageProcessor resizes 640 x 427 to 576 x 384: 12 x 18 patches of 32.
+    PatchGrid grid = vilt.patchGrid(427, 640);
+    assertEquals(12, grid.rows());
+    assertEquals(18, grid.columns());
+    assertEquals(12 * 18 * 3 * 32 * 32, grid.floats());
+    RgbImage image = new RgbImage(640, 427, new byte[640 * 427 * 3]);
+    float[] buffer = new float[grid.floats() + 5];
+    java.util.Arrays.fill(buffer, 7f);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> vilt.patchesInto(image, buffer, 6));
+    assertTrue(e.getMessage().contains("need 663552 floats from offset 6, but the array holds 663557"),
+        e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> vilt.patchesInto(image, buffer, -1));
+    for (float v : buffer) {
+      assertEquals(7f, v);
+    }
+    assertEquals(grid, vilt.patchesInto(image, buffer, 5));
   }
 
   @Test
