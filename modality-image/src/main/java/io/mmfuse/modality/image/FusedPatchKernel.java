@@ -341,6 +341,17 @@ final class FusedPatchKernel {
     }
 
     abstract Stage[] stages();
+
+    /**
+     * Where whole vectors of {@code LANES} pixels from {@link #from} stop in the row at {@code row} of an array of
+     * {@code length} bytes: each ends by {@link #to} and its load of {@code BYTES_LENGTH} bytes within the array.
+     */
+    final int vectorEnd(int row, int length) {
+      int byColumns = (to - from) / LANES;
+      int room = length - BYTES_LENGTH - row - 3 * from;
+      int byBytes = room < 0 ? 0 : room / (3 * LANES) + 1;
+      return from + Math.min(byColumns, byBytes) * LANES;
+    }
   }
 
   /**
@@ -413,9 +424,10 @@ final class FusedPatchKernel {
       @Override
       void run(byte[] src, int y) {
         int row = y * inWidth * 3;
+        int end = vectorEnd(row, src.length);
         int x = from;
         int i = 0;
-        for (; x + LANES <= to && row + 3 * x + BYTES_LENGTH <= src.length; x += LANES, i += LANES) {
+        for (; x < end; x += LANES, i += LANES) {
           ByteVector px = ByteVector.fromArray(VectorKernels.BYTES, src, row + 3 * x)
               .lanewise(VectorOperators.XOR, (byte) 0x80);
           centred(px, VectorKernels.R).intoArray(planes, i);
@@ -557,9 +569,10 @@ final class FusedPatchKernel {
       @Override
       void run(byte[] src, int y) {
         int row = y * inWidth * 3;
+        int end = vectorEnd(row, src.length);
         int x = from;
         int i = 0;
-        for (; x + LANES <= to && row + 3 * x + BYTES_LENGTH <= src.length; x += LANES, i += LANES) {
+        for (; x < end; x += LANES, i += LANES) {
           VectorKernels.spread(src, row + 3 * x).lanewise(VectorOperators.XOR, CENTRE).intoArray(pixels, i);
         }
         for (; x < to; x++, i++) {
