@@ -75,6 +75,8 @@ final class FusedPatchKernel {
    */
   private static final class Axis {
     final int ksize;
+    /** The most taps any output has (the kernel size can be larger: PIL's rounding leaves room). */
+    final int taps;
     final int[] bounds;
     /** The fixed-point weights, as the scalar passes use them. */
     final int[] intWeights;
@@ -84,6 +86,11 @@ final class FusedPatchKernel {
 
     Axis(int outSize, int ksize, int[] bounds, int[] weights, int precision, int centre) {
       this.ksize = ksize;
+      int most = 1;
+      for (int x = 0; x < outSize; x++) {
+        most = Math.max(most, bounds[2 * x + 1]);
+      }
+      this.taps = most;
       this.bounds = bounds;
       this.intWeights = weights;
       float scale = 1f / (1 << precision);
@@ -178,7 +185,7 @@ final class FusedPatchKernel {
 
   /**
    * The ring of horizontal rows (three planes of {@code outW} centred floats per input row; row {@code r} in slot
-   * {@code r % ksize}: the vertical windows only move down and none is taller than the kernel), the output (from
+   * {@code r % taps}: the vertical windows only move down and none is taller than that), the output (from
    * {@code offset}), and the vertical taps of the output row being computed.
    */
   private static final class Rows {
@@ -202,7 +209,7 @@ final class FusedPatchKernel {
     Rows(int outW, int cols, int p, Axis axis, float[] out, int offset) {
       this.outW = outW;
       this.axis = axis;
-      this.ring = new float[axis.ksize * 3 * outW];
+      this.ring = new float[axis.taps * 3 * outW];
       this.out = out;
       this.offset = offset;
       this.chunks = new int[outW / LANES];
@@ -212,12 +219,12 @@ final class FusedPatchKernel {
       }
       this.cols = cols;
       this.p = p;
-      this.taps = new int[axis.ksize];
-      this.tapWeights = new float[axis.ksize];
+      this.taps = new int[axis.taps];
+      this.tapWeights = new float[axis.taps];
     }
 
     int slot(int r) {
-      return (r % axis.ksize) * 3 * outW;
+      return (r % axis.taps) * 3 * outW;
     }
 
     void select(int yy) {
@@ -363,7 +370,7 @@ final class FusedPatchKernel {
     private final int precision;
     /** Positions summed: a whole number of vectors from {@link #from}. */
     private final int span;
-    /** Weights by tap, then position: {@code [ksize][span]}. */
+    /** Weights by tap, then position: {@code [taps][span]}. */
     private final float[] positionWeights;
     private final float[] starts;
     private final int[] adds;
@@ -383,7 +390,7 @@ final class FusedPatchKernel {
       int k = axis.ksize;
       int[] bounds = axis.bounds;
       span = ((bounds[2 * outW - 2] - from) / (2 * LANES) + 1) * 2 * LANES;
-      positionWeights = new float[k * span];
+      positionWeights = new float[axis.taps * span];
       starts = new float[span];
       adds = new int[span];
       anchors = new int[outW];
@@ -405,7 +412,7 @@ final class FusedPatchKernel {
         }
       }
       extras = java.util.Arrays.copyOf(shared, count);
-      length = span + k + 2 * LANES;
+      length = span + axis.taps + 2 * LANES;
       planes = new float[3 * length];
       sums = new float[3 * span];
       packed = new int[span];
@@ -450,7 +457,7 @@ final class FusedPatchKernel {
     private final class Sums extends Stage {
       @Override
       void run(byte[] src, int y) {
-        int k = axis.ksize;
+        int k = axis.taps;
         float[] in = planes;
         float[] w = positionWeights;
         float[] out = sums;
