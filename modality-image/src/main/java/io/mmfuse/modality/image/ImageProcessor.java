@@ -79,8 +79,8 @@ public final class ImageProcessor {
    * The patch vectors of {@link #patches}, written into the caller's array from {@code offset} (row-major patches,
    * {@link PatchGrid#floats()} floats in all) instead of a new one: for a service that fills a batch buffer it
    * reuses, which saves allocating and zeroing the patches of every image (2.65 MB for a 427 x 640 photo under
-   * ViLT, which costs more than a quarter of the preprocessing itself) and copying them into the batch. Nothing
-   * else in {@code into} is touched.
+   * ViLT: about a quarter of the time of its preprocessing) and copying them into the batch. Nothing else in {@code
+   * into} is touched.
    *
    * @return the grid written: its size decides the floats used
    * @throws IllegalArgumentException if the patches do not fit from {@code offset}; nothing is written then
