@@ -114,8 +114,11 @@ public final class Simd {
       processor.normalize(image);
       if (simd) {
         ImageConfig c = clip.config();
-        Resampling.fusedPatches(image, 181, 139, 0, 0, 139 / 16, 181 / 16, 16, Resampling.Filter.BICUBIC,
-            Resampling.Arithmetic.TORCH, c.rescaleFactor(), c.mean(), c.std(), new float[8 * 11 * 768], 0);
+        int rows = 139 / 16;
+        int cols = 181 / 16;
+        Resampling.fusedPatches(image, 181, 139, 0, 0, rows, cols, 16, Resampling.Filter.BICUBIC,
+            Resampling.Arithmetic.TORCH, c.rescaleFactor(), c.mean(), c.std(), new float[rows * cols * 3 * 16 * 16],
+            0);
       } else {
         clip.normalize(
             Resampling.resize(image, 181, 139, Resampling.Filter.BICUBIC, Resampling.Arithmetic.TORCH, false));
