@@ -1,5 +1,7 @@
 package io.mmfuse.api;
 
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.api.proto.TokenSequenceProto;
 import java.util.Arrays;
 import java.util.Objects;
@@ -10,7 +12,7 @@ import java.util.Objects;
  *
  * <p>Discrete sequences carry one id per token and, optionally, one scale per token that multiplies the token's
  * embedding (a numeric table cell). Continuous sequences carry one feature vector of {@code featureWidth} floats per
- * token, row after row. Positions hold {@code layout.coordinates()} integers per token. The arrays belong to the
+ * token, row after row. Positions hold {@code coordinates(layout)} integers per token. The arrays belong to the
  * sequence and are not copied: do not change them after construction.
  *
  * @param modality the modality name of the tokenizer that produced it
@@ -46,6 +48,12 @@ public record TokenSequence(
     features = features == null ? NO_FLOATS : features;
     segmentIds = segmentIds == null ? NO_INTS : segmentIds;
     Objects.requireNonNull(positions, "positions");
+    if (kind != TokenKind.DISCRETE && kind != TokenKind.CONTINUOUS) {
+      throw invalid(modality, "token kind must be DISCRETE or CONTINUOUS, found " + kind);
+    }
+    if (layout != PositionLayout.SEQUENCE && layout != PositionLayout.GRID) {
+      throw invalid(modality, "position layout must be SEQUENCE or GRID, found " + layout);
+    }
     int length;
     if (kind == TokenKind.DISCRETE) {
       length = ids.length;
@@ -68,10 +76,10 @@ public record TokenSequence(
       }
       length = features.length / featureWidth;
     }
-    if (positions.length != length * layout.coordinates()) {
+    if (positions.length != length * coordinates(layout)) {
       throw invalid(
           modality,
-          "expected " + length * layout.coordinates() + " position values (" + layout.coordinates()
+          "expected " + length * coordinates(layout) + " position values (" + coordinates(layout)
               + " per token, " + length + " tokens), found " + positions.length);
     }
     if (segmentIds.length != 0 && segmentIds.length != length) {
@@ -99,6 +107,19 @@ public record TokenSequence(
   public static TokenSequence ofGridFeatures(String modality, int featureWidth, float[] features, int[] rowColumns) {
     return new TokenSequence(
         modality, TokenKind.CONTINUOUS, null, null, featureWidth, features, PositionLayout.GRID, rowColumns, null);
+  }
+
+  /** A sequence of discrete ids, each with a scale, at positions 0, 1, 2, ... */
+  public static TokenSequence ofScaledIds(String modality, int[] ids, float[] scales) {
+    return new TokenSequence(
+        modality, TokenKind.DISCRETE, ids, scales, 0, null, PositionLayout.SEQUENCE, range(ids.length), null);
+  }
+
+  /** A sequence of feature vectors of one width, row after row, at positions 0, 1, 2, ... */
+  public static TokenSequence ofFeatures(String modality, int featureWidth, float[] features) {
+    int n = featureWidth > 0 ? features.length / featureWidth : 0;
+    return new TokenSequence(
+        modality, TokenKind.CONTINUOUS, null, null, featureWidth, features, PositionLayout.SEQUENCE, range(n), null);
   }
 
   /** Returns 0, 1, ..., n-1. */
@@ -130,16 +151,10 @@ public record TokenSequence(
     TokenSequenceProto.Builder b =
         TokenSequenceProto.newBuilder()
             .setModality(modality)
-            .setKind(
-                kind == TokenKind.DISCRETE
-                    ? io.mmfuse.api.proto.TokenKind.DISCRETE
-                    : io.mmfuse.api.proto.TokenKind.CONTINUOUS)
+            .setKind(kind)
             .setLength(length())
             .setFeatureWidth(featureWidth)
-            .setLayout(
-                layout == PositionLayout.SEQUENCE
-                    ? io.mmfuse.api.proto.PositionLayout.SEQUENCE
-                    : io.mmfuse.api.proto.PositionLayout.GRID);
+            .setLayout(layout);
     for (int id : ids) {
       b.addIds(id);
     }
@@ -221,5 +236,10 @@ public record TokenSequence(
   @Override
   public String toString() {
     return "TokenSequence[" + modality + ", " + kind + ", " + length() + " tokens, " + layout + "]";
+  }
+
+  /** How many integers describe one token's position: 1 in a sequence, 2 (row, column) on a grid. */
+  public static int coordinates(PositionLayout layout) {
+    return layout == PositionLayout.GRID ? 2 : 1;
   }
 }

@@ -1,5 +1,7 @@
 package io.mmfuse.api;
 
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import java.util.Objects;
 
 /**
@@ -33,6 +35,14 @@ public record TokenSpace(
     Objects.requireNonNull(modality, "modality");
     Objects.requireNonNull(kind, "kind");
     Objects.requireNonNull(layout, "layout");
+    if (kind != TokenKind.DISCRETE && kind != TokenKind.CONTINUOUS) {
+      throw new InvalidConfigurationException("token space of '" + modality + "': kind must be DISCRETE or"
+          + " CONTINUOUS, found " + kind);
+    }
+    if (layout != PositionLayout.SEQUENCE && layout != PositionLayout.GRID) {
+      throw new InvalidConfigurationException("token space of '" + modality + "': layout must be SEQUENCE or GRID,"
+          + " found " + layout);
+    }
     if (kind == TokenKind.DISCRETE && vocabularySize <= 0) {
       throw new InvalidConfigurationException(
           "token space of '" + modality + "': discrete tokens need a vocabulary size > 0, found " + vocabularySize);
@@ -54,6 +64,18 @@ public record TokenSpace(
       throw new InvalidConfigurationException(
           "token space of '" + modality + "': segment count must be >= 0, found " + segmentCount);
     }
+  }
+
+  /** A space of discrete ids each scaled by a value of its own (numeric table cells), with 1-D positions. */
+  public static TokenSpace scaledDiscrete(String modality, int vocabularySize, int maxLength) {
+    return new TokenSpace(
+        modality, TokenKind.DISCRETE, vocabularySize, 0, true, maxLength, PositionLayout.SEQUENCE, 0, 0, 0);
+  }
+
+  /** A space of continuous feature vectors with 1-D positions (windows of a series, frames of a sound). */
+  public static TokenSpace continuous(String modality, int featureWidth, int maxLength) {
+    return new TokenSpace(
+        modality, TokenKind.CONTINUOUS, 0, featureWidth, false, maxLength, PositionLayout.SEQUENCE, 0, 0, 0);
   }
 
   /** A space of discrete ids with 1-D positions. */

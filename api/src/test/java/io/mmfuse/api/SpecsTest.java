@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mmfuse.api.proto.Activation;
 import io.mmfuse.api.proto.BackboneSpec;
-import io.mmfuse.api.proto.FusionMode;
 import io.mmfuse.api.proto.HeadSpec;
 import io.mmfuse.api.proto.ImageSettings;
 import io.mmfuse.api.proto.InputSpec;
@@ -43,7 +42,7 @@ class SpecsTest {
                 .setNorm(NormPlacement.PRE)
                 .setActivation(Activation.GELU)
                 .setDropout(0.1f)
-                .setFusion(FusionMode.CONCAT)
+                .setFusion("concat")
                 .setLayerNormEps(1e-12f))
         .setHead(HeadSpec.newBuilder().setTask(Task.CLASSIFICATION).addClasses("no").addClasses("yes"))
         .build();

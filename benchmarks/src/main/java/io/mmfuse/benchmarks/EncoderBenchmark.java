@@ -1,5 +1,8 @@
 package io.mmfuse.benchmarks;
 
+import io.mmfuse.fusion.session.InputFeed;
+import io.mmfuse.fusion.train.AdamW;
+import io.mmfuse.fusion.train.TrainingModel;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -10,9 +13,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.training.ParameterStore;
 import io.mmfuse.examples.bench.Workloads;
-import io.mmfuse.fusion.EncoderConfig;
-import io.mmfuse.fusion.InputFeed;
-import io.mmfuse.fusion.TaskModel;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.util.ArrayList;
@@ -48,7 +48,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(1)
 @State(Scope.Benchmark)
 public class EncoderBenchmark {
-  private TaskModel mmfuse;
+  private TrainingModel mmfuse;
   private Map<String, InputFeed> feeds;
   private NDManager manager;
   private Linear projection;
@@ -61,8 +61,8 @@ public class EncoderBenchmark {
   @Setup
   public void setUp() {
     var w = Workloads.SMALL;
-    mmfuse = TaskModel.create(Workloads.config(w, EncoderConfig.Precision.FLOAT32),
-        TaskModel.Task.CLASSIFICATION, 2, TaskModel.Optimizer.defaults(),
+    mmfuse = TrainingModel.create(Workloads.config(w, io.mmfuse.api.proto.Precision.FLOAT32),
+        io.mmfuse.api.proto.Task.CLASSIFICATION, 2, AdamW.of(0.01f, 1.0f),
         TensorFlowRuntime.place(RuntimeOptions.of("cpu"), List::of).config());
     mmfuse.initializeRandom(1);
     feeds = Workloads.feeds(w.batch(), 7);

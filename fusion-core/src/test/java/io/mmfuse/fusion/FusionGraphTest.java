@@ -1,5 +1,13 @@
 package io.mmfuse.fusion;
 
+import io.mmfuse.fusion.graph.EncoderConfig;
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.FusionStrategies;
+import io.mmfuse.fusion.graph.InputConfig;
+import io.mmfuse.fusion.graph.Weight;
+import io.mmfuse.fusion.hf.HfCheckpoints;
+import io.mmfuse.fusion.inference.FusedModel;
+import io.mmfuse.fusion.session.InputFeed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,8 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mmfuse.api.CheckpointException;
 import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.InvalidInputException;
-import io.mmfuse.api.PositionLayout;
-import io.mmfuse.api.TokenKind;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -19,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class FusionGraphTest {
   @Test
   void concatPutsTheGlobalClsFirstAndConcatenatesMasks() {
-    FusionConfig config = SmallModels.all(EncoderConfig.Activation.GELU, true, 0f);
+    FusionConfig config = SmallModels.all(io.mmfuse.api.proto.Activation.GELU, true, 0f);
     try (FusedModel model = FusedModel.create(config, null)) {
       model.initializeRandom(1);
       Map<String, InputFeed> feeds = SmallModels.feeds(config, 2, 1);
@@ -38,7 +46,7 @@ class FusionGraphTest {
 
   @Test
   void paddingNeverChangesTheRealTokens() {
-    FusionConfig config = SmallModels.all(EncoderConfig.Activation.GELU, false, 0f);
+    FusionConfig config = SmallModels.all(io.mmfuse.api.proto.Activation.GELU, false, 0f);
     try (FusedModel model = FusedModel.create(config, null)) {
       model.initializeRandom(2);
       Map<String, InputFeed> feeds = SmallModels.feeds(config, 2, 3);
@@ -70,8 +78,8 @@ class FusionGraphTest {
         new InputConfig("a", TokenKind.DISCRETE, 10, 0, false, PositionLayout.SEQUENCE, 8, 0, 0, 0, false, false, false);
     InputConfig second =
         new InputConfig("b", TokenKind.CONTINUOUS, 0, 3, false, PositionLayout.SEQUENCE, 8, 0, 0, 0, false, false, false);
-    EncoderConfig e = new EncoderConfig(8, 1, 2, 16, true, EncoderConfig.Activation.GELU, 1e-6f, 0, 0, true, false);
-    FusionConfig config = new FusionConfig(List.of(first, second), "add", false, true, e);
+    EncoderConfig e = new EncoderConfig(8, 1, 2, 16, true, io.mmfuse.api.proto.Activation.GELU, 1e-6f, 0, 0, true, false);
+    FusionConfig config = new FusionConfig(List.of(first, second), FusionStrategies.named("add"), false, true, e);
     try (FusedModel model = FusedModel.create(config, null)) {
       model.initializeRandom(4);
       float[] mask = {1, 1, 1, 1};
@@ -88,10 +96,11 @@ class FusionGraphTest {
     InputConfig longer =
         new InputConfig("c", TokenKind.DISCRETE, 10, 0, false, PositionLayout.SEQUENCE, 9, 0, 0, 0, false, false, false);
     InvalidConfigurationException ex = assertThrows(InvalidConfigurationException.class,
-        () -> FusedModel.create(new FusionConfig(List.of(first, longer), "add", false, false, e), null));
+        () -> FusedModel.create(new FusionConfig(List.of(first, longer), FusionStrategies.named("add"), false, false, e), null));
     assertTrue(ex.getMessage().contains("fusion 'add' needs inputs of one length and layout"), ex.getMessage());
-    assertThrows(InvalidConfigurationException.class,
-        () -> FusedModel.create(new FusionConfig(List.of(first), "zip", false, false, e), null));
+    InvalidConfigurationException unknown =
+        assertThrows(InvalidConfigurationException.class, () -> FusionStrategies.named("zip"));
+    assertTrue(unknown.getMessage().contains("known: add, concat"), unknown.getMessage());
   }
 
   @Test
@@ -109,7 +118,7 @@ class FusionGraphTest {
 
   @Test
   void inputFeedsAreCheckedBeforeAnythingRuns() {
-    FusionConfig config = SmallModels.all(EncoderConfig.Activation.GELU, true, 0f);
+    FusionConfig config = SmallModels.all(io.mmfuse.api.proto.Activation.GELU, true, 0f);
     try (FusedModel model = FusedModel.create(config, null)) {
       model.initializeRandom(1);
       Map<String, InputFeed> feeds = SmallModels.feeds(config, 2, 1);
@@ -137,7 +146,7 @@ class FusionGraphTest {
 
   @Test
   void nativeMemoryIsClosedInEveryPath() throws Exception {
-    FusionConfig config = SmallModels.all(EncoderConfig.Activation.GELU, true, 0f);
+    FusionConfig config = SmallModels.all(io.mmfuse.api.proto.Activation.GELU, true, 0f);
     try (FusedModel model = FusedModel.create(config, null)) {
       model.initializeRandom(1);
       Map<String, InputFeed> feeds = SmallModels.feeds(config, 8, 1);

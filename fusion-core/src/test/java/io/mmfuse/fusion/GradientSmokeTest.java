@@ -1,5 +1,13 @@
 package io.mmfuse.fusion;
 
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.FusionGraph;
+import io.mmfuse.fusion.graph.Weight;
+import io.mmfuse.fusion.inference.FusedModel;
+import io.mmfuse.fusion.session.Call;
+import io.mmfuse.fusion.session.InputFeed;
+import io.mmfuse.api.proto.Activation;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -25,27 +33,16 @@ import org.tensorflow.types.TFloat32;
 class GradientSmokeTest {
 
   private static double loss(FusedModel model, Map<String, InputFeed> feeds, Operand<TFloat32> loss) {
-    List<Tensor> inputs = new ArrayList<>();
-    try {
-      Session.Runner runner = model.session().runner();
-      for (InputConfig in : model.config().inputs()) {
-        for (Object[] t : feeds.get(in.name()).tensors(in)) {
-          inputs.add((Tensor) t[1]);
-          runner.feed((String) t[0], (Tensor) t[1]);
-        }
-      }
-      try (Result r = runner.fetch(loss).run()) {
-        return ((TFloat32) r.get(0)).getFloat();
-      }
-    } finally {
-      inputs.forEach(Tensor::close);
+    try (Call call = model.session().call()) {
+      call.feedInputs(model.config(), feeds);
+      return call.fetch(loss).run().scalar(0);
     }
   }
 
   @ParameterizedTest
   @CsvSource({"GELU, true, 0.0", "GELU_TANH, false, 0.1", "RELU, true, 0.1"})
   void gradientsExistForEveryParameterAndMatchFiniteDifferences(
-      EncoderConfig.Activation activation, boolean preNorm, float dropout) {
+      Activation activation, boolean preNorm, float dropout) {
     FusionConfig config = SmallModels.all(activation, preNorm, dropout);
     try (FusedModel model = FusedModel.create(config, null)) {
       FusionGraph g = model.graph();
@@ -61,27 +58,19 @@ class GradientSmokeTest {
       model.initializeRandom(3);
       Map<String, InputFeed> feeds = SmallModels.feeds(config, 2, 5);
 
-      List<Tensor> inputs = new ArrayList<>();
-      try {
-        Session.Runner runner = model.session().runner();
-        for (InputConfig in : config.inputs()) {
-          for (Object[] t : feeds.get(in.name()).tensors(in)) {
-            inputs.add((Tensor) t[1]);
-            runner.feed((String) t[0], (Tensor) t[1]);
+      Map<String, float[]> gradients = new java.util.HashMap<>();
+      {
+        try (Call call = model.session().call()) {
+          call.feedInputs(config, feeds);
+          call.fetch(loss);
+          for (Output<?> d : grads.dy()) {
+            call.fetch(d);
           }
-        }
-        runner.fetch(loss);
-        for (Output<?> d : grads.dy()) {
-          runner.fetch(d);
-        }
-        Map<String, float[]> gradients = new java.util.HashMap<>();
-        try (Result r = runner.run()) {
+          call.run();
           int i = 1;
           int nonZero = 0;
           for (FusionGraph.Parameter p : g.parameters().values()) {
-            Tensor t = r.get(i++);
-            float[] v = new float[Math.toIntExact(p.size())];
-            ((TFloat32) t).copyTo(DataBuffers.of(v, false, false));
+            float[] v = call.floats(i++);
             boolean any = false;
             for (float x : v) {
               assertTrue(Float.isFinite(x), "gradient of " + p.name() + " is not finite");
@@ -113,8 +102,6 @@ class GradientSmokeTest {
           double analytic = gradients.get(name)[at];
           assertEquals(analytic, numeric, 0.05 * Math.max(1, Math.abs(analytic)), name + "[" + at + "]");
         }
-      } finally {
-        inputs.forEach(Tensor::close);
       }
     }
   }

@@ -1,5 +1,6 @@
 package io.mmfuse.fusion;
 
+import io.mmfuse.fusion.graph.GridPositions;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,5 +1,9 @@
 package io.mmfuse.fusion;
 
+import io.mmfuse.fusion.hf.HfCheckpoints;
+import io.mmfuse.fusion.hf.HfFeeds;
+import io.mmfuse.fusion.inference.FusedModel;
+import io.mmfuse.fusion.session.InputFeed;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

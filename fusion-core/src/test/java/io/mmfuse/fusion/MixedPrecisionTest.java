@@ -1,5 +1,9 @@
 package io.mmfuse.fusion;
 
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.hf.HfCheckpoints;
+import io.mmfuse.fusion.hf.HfFeeds;
+import io.mmfuse.fusion.inference.FusedModel;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mmfuse.api.safetensors.SafeTensors;
@@ -17,7 +21,7 @@ class MixedPrecisionTest {
 
   private static FusedModel.Output runMixed(String name, SafeTensors ref) {
     HfCheckpoints.Imported imported = HfCheckpoints.read(HfParityTest.checkpoint(name));
-    FusionConfig mixed = imported.config().withPrecision(EncoderConfig.Precision.MIXED_BFLOAT16);
+    FusionConfig mixed = imported.config().withPrecision(io.mmfuse.api.proto.Precision.MIXED_BFLOAT16);
     try (FusedModel model = FusedModel.create(mixed, null)) {
       model.load(imported.weights(), name);
       return model.forward(HfFeeds.fromSafetensors(imported, ref));

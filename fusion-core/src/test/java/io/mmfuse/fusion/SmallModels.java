@@ -1,7 +1,13 @@
 package io.mmfuse.fusion;
 
-import io.mmfuse.api.PositionLayout;
-import io.mmfuse.api.TokenKind;
+import io.mmfuse.fusion.graph.EncoderConfig;
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.FusionStrategies;
+import io.mmfuse.fusion.graph.GridPositions;
+import io.mmfuse.fusion.graph.InputConfig;
+import io.mmfuse.fusion.session.InputFeed;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,9 +24,9 @@ final class SmallModels {
   static final InputConfig IMAGE =
       new InputConfig("pixels", TokenKind.CONTINUOUS, 0, 12, false, PositionLayout.GRID, 9, 3, 3, 0, true, false, false);
 
-  static FusionConfig all(EncoderConfig.Activation activation, boolean preNorm, float dropout) {
+  static FusionConfig all(io.mmfuse.api.proto.Activation activation, boolean preNorm, float dropout) {
     EncoderConfig e = new EncoderConfig(16, 2, 4, 32, preNorm, activation, 1e-6f, dropout, dropout, preNorm, true);
-    return new FusionConfig(List.of(TEXT, TABLE, IMAGE), "concat", true, true, e);
+    return new FusionConfig(List.of(TEXT, TABLE, IMAGE), FusionStrategies.named("concat"), true, true, e);
   }
 
   static Map<String, InputFeed> feeds(FusionConfig config, int batch, long seed) {

@@ -1,5 +1,9 @@
 package io.mmfuse.fusion;
 
+import io.mmfuse.fusion.hf.HfCheckpoints;
+import io.mmfuse.fusion.hf.HfFeeds;
+import io.mmfuse.fusion.inference.FusedModel;
+import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
@@ -38,23 +42,17 @@ public final class XlaParityMain {
   }
 
   private static boolean ranXla(FusedModel model, java.util.Map<String, InputFeed> feeds) {
-    List<Tensor> tensors = new java.util.ArrayList<>();
-    try {
-      Session.Runner runner = model.session().runner();
-      Parameters.feed(runner, model.config(), feeds, tensors);
-      runner.fetch(model.graph().lastHiddenState()).setOptions(RunOptions.newBuilder()
-          .setOutputPartitionGraphs(true).build());
-      try (Result r = runner.runAndFetchMetadata()) {
-        Set<String> types = new TreeSet<>();
-        for (GraphDef g : r.getMetadata().orElseThrow().getPartitionGraphsList()) {
-          for (NodeDef n : g.getNodeList()) {
-            types.add(n.getOp());
-          }
+    try (io.mmfuse.fusion.session.Call call = model.session().call()) {
+      call.feedInputs(model.config(), feeds);
+      call.fetch(model.graph().lastHiddenState())
+          .options(RunOptions.newBuilder().setOutputPartitionGraphs(true).build()).run();
+      Set<String> types = new TreeSet<>();
+      for (GraphDef g : call.metadata().getPartitionGraphsList()) {
+        for (NodeDef n : g.getNodeList()) {
+          types.add(n.getOp());
         }
-        return types.contains("_XlaRun");
       }
-    } finally {
-      tensors.forEach(Tensor::close);
+      return types.contains("_XlaRun");
     }
   }
 }

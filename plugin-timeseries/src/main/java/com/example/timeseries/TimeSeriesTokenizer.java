@@ -2,8 +2,6 @@ package com.example.timeseries;
 
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.ModalityTokenizer;
-import io.mmfuse.api.PositionLayout;
-import io.mmfuse.api.TokenKind;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenSpace;
 import io.mmfuse.api.proto.InputValue;
@@ -36,8 +34,7 @@ public final class TimeSeriesTokenizer implements ModalityTokenizer<String> {
 
   @Override
   public TokenSpace tokenSpace() {
-    return new TokenSpace(MODALITY, TokenKind.CONTINUOUS, 0, window, false, maxTokens, PositionLayout.SEQUENCE, 0,
-        0, 0);
+    return TokenSpace.continuous(MODALITY, window, maxTokens);
   }
 
   @Override
@@ -76,7 +73,6 @@ public final class TimeSeriesTokenizer implements ModalityTokenizer<String> {
     for (int i = 0; i < features.length; i++) {
       features[i] = values[Math.min(i, values.length - 1)];
     }
-    return new TokenSequence(MODALITY, TokenKind.CONTINUOUS, null, null, window, features, PositionLayout.SEQUENCE,
-        TokenSequence.range(tokens), null);
+    return TokenSequence.ofFeatures(MODALITY, window, features);
   }
 }

@@ -1,6 +1,7 @@
 package io.mmfuse.api.plugin;
 
 import com.google.inject.Inject;
+import com.google.inject.Injector;
 import com.google.inject.Singleton;
 import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.ModalityTokenizer;
@@ -19,9 +20,17 @@ import java.util.TreeMap;
 @Singleton
 public final class ModalityRegistry {
   private final Map<String, TokenizerFactory> factories;
+  private final Injector injector;
 
-  @Inject
+  /** A registry of these factories, with no other extensions (a test's, or an embedder's that wires by hand). */
   public ModalityRegistry(Set<TokenizerFactory> factories) {
+    this(factories, null);
+  }
+
+  /** The registry of an injector's plugins; the injector also provides other plugin extensions. */
+  @Inject
+  public ModalityRegistry(Set<TokenizerFactory> factories, Injector injector) {
+    this.injector = injector;
     Map<String, TokenizerFactory> byName = new TreeMap<>();
     for (TokenizerFactory f : factories) {
       String name = f.modality();
@@ -38,6 +47,29 @@ public final class ModalityRegistry {
       }
     }
     this.factories = Collections.unmodifiableMap(byName);
+  }
+
+  /**
+   * An extension that the plugins' modules provide besides tokenizer factories (fusion-core's fusion strategies, for
+   * one), or empty when this registry was not wired by Guice or nothing binds the type.
+   */
+  public <T> java.util.Optional<T> extension(Class<T> type) {
+    if (injector == null) {
+      return java.util.Optional.empty();
+    }
+    try {
+      return java.util.Optional.of(injector.getInstance(type));
+    } catch (com.google.inject.ConfigurationException e) {
+      return java.util.Optional.empty();
+    } catch (com.google.inject.ProvisionException e) {
+      for (com.google.inject.spi.Message m : e.getErrorMessages()) {
+        if (m.getCause() instanceof io.mmfuse.api.MmfuseException mm) {
+          throw mm;
+        }
+      }
+      throw new InvalidConfigurationException("plugin extension " + type.getName() + " could not be created: "
+          + e.getMessage(), e);
+    }
   }
 
   /** Names the factory's class and the jar or directory it was loaded from. */
@@ -68,12 +100,23 @@ public final class ModalityRegistry {
     return factories;
   }
 
-  /** Returns the factory of a modality, or fails naming the modalities that exist. */
+  /** The artifacts of the modalities mmfuse ships, by modality name. */
+  private static final Map<String, String> BUILT_IN = Map.of(
+      "text", "io.mmfuse:mmfuse-modality-text", "image", "io.mmfuse:mmfuse-modality-image",
+      "table", "io.mmfuse:mmfuse-modality-table");
+
+  /**
+   * Returns the factory of a modality, or fails in one line naming the modalities that exist and, for a modality
+   * mmfuse ships, the artifact to add.
+   */
   public TokenizerFactory factory(String modality) {
     TokenizerFactory f = factories.get(modality);
     if (f == null) {
-      throw new InvalidConfigurationException(
-          "unknown modality '" + modality + "'; registered modalities: " + String.join(", ", factories.keySet()));
+      String known = factories.isEmpty() ? "none" : String.join(", ", factories.keySet());
+      String artifact = BUILT_IN.get(modality);
+      throw new UnknownModalityException("unknown modality '" + modality + "' (registered modalities: " + known + ")"
+          + (artifact != null ? "; add the dependency " + artifact + " to the class path"
+              : "; add the jar of the plugin that provides it to the class path or plugin directory"));
     }
     return f;
   }

@@ -48,7 +48,11 @@ public final class Plugins {
       modules.add(p.module());
     }
     modules.addAll(List.of(extra));
-    modules.add(binder -> binder.bind(ModalityRegistry.class).asEagerSingleton());
+    modules.add(binder -> {
+      // Declared here too, so that a class path with no modality plugin gives an empty registry, not a Guice error.
+      ModalityPlugin.tokenizerFactories(binder);
+      binder.bind(ModalityRegistry.class).asEagerSingleton();
+    });
     try {
       return Guice.createInjector(Stage.PRODUCTION, modules);
     } catch (CreationException e) {

@@ -78,7 +78,19 @@ class ModalityRegistryTest {
     ModalityRegistry registry = new ModalityRegistry(Set.of(new AudioFactory(), new VideoFactory()));
     InvalidConfigurationException e =
         assertThrows(InvalidConfigurationException.class, () -> registry.factory("smell"));
-    assertTrue(e.getMessage().contains("unknown modality 'smell'; registered modalities: audio, video"));
+    assertTrue(e.getMessage().contains("unknown modality 'smell' (registered modalities: audio, video)"),
+        e.getMessage());
+  }
+
+  @Test
+  void aServiceThatForgotTheModalityModulesIsToldInOneLineWhichArtifactToAdd() {
+    // A class loader that sees no plugin at all: an empty registry, not a Guice error.
+    ModalityRegistry empty = Plugins.load(new ClassLoader(null) {});
+    assertTrue(empty.names().isEmpty());
+    UnknownModalityException e = assertThrows(UnknownModalityException.class, () -> empty.factory("image"));
+    assertEquals("MMF-MODALITY-MISSING", e.errorId());
+    assertEquals("[MMF-MODALITY-MISSING] unknown modality 'image' (registered modalities: none); add the dependency"
+        + " io.mmfuse:mmfuse-modality-image to the class path", e.getMessage());
   }
 
   @Test

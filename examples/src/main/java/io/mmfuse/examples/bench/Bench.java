@@ -1,19 +1,24 @@
 package io.mmfuse.examples.bench;
 
+import io.mmfuse.fusion.bundle.Checksums;
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.session.Call;
+import io.mmfuse.fusion.session.InputFeed;
+import io.mmfuse.fusion.train.AdamW;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
+import io.mmfuse.fusion.train.TrainingModel;
+import io.mmfuse.api.proto.Precision;
+import io.mmfuse.api.proto.Task;
+
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.plugin.ModalityRegistry;
 import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.examples.bench.Workloads.Workload;
-import io.mmfuse.fusion.EncoderConfig;
-import io.mmfuse.fusion.FusionConfig;
-import io.mmfuse.fusion.InputFeed;
-import io.mmfuse.fusion.TaskModel;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.ModelBundle;
-import io.mmfuse.fusion.train.Predictor;
-import io.mmfuse.fusion.train.Trainer;
 import io.mmfuse.modality.image.ImageConfig;
 import io.mmfuse.modality.image.ImageDecoder;
 import io.mmfuse.modality.image.ImageProcessor;
@@ -55,13 +60,13 @@ import org.tensorflow.types.TFloat32;
  */
 public final class Bench {
   /** The runtime variants measured for each workload. */
-  public record Variant(String name, boolean xla, EncoderConfig.Precision precision) {}
+  public record Variant(String name, boolean xla, Precision precision) {}
 
   public static final List<Variant> VARIANTS = List.of(
-      new Variant("default", false, EncoderConfig.Precision.FLOAT32),
-      new Variant("xla", true, EncoderConfig.Precision.FLOAT32),
-      new Variant("bf16", false, EncoderConfig.Precision.MIXED_BFLOAT16),
-      new Variant("xla+bf16", true, EncoderConfig.Precision.MIXED_BFLOAT16));
+      new Variant("default", false, Precision.FLOAT32),
+      new Variant("xla", true, Precision.FLOAT32),
+      new Variant("bf16", false, Precision.MIXED_BFLOAT16),
+      new Variant("xla+bf16", true, Precision.MIXED_BFLOAT16));
 
   /** mm-small's batch. */
   public static final int SMALL_BATCH = Workloads.SMALL.batch();
@@ -168,7 +173,7 @@ public final class Bench {
     double seconds = this.seconds * (w == Workloads.BASE ? 2 : 1.3);
     int minSteps = this.seconds < 0.5 ? 1 : quick ? 3 : 5;
     JsonObject o = new JsonObject();
-    try (TaskModel model = TaskModel.create(config, TaskModel.Task.CLASSIFICATION, 2, TaskModel.Optimizer.defaults(),
+    try (TrainingModel model = TrainingModel.create(config, Task.CLASSIFICATION, 2, AdamW.of(0.01f, 1.0f),
         session(v.xla()))) {
       model.initializeRandom(1);
       double forward = rate(() -> model.predict(feeds), minSteps, seconds) * w.batch();
@@ -200,8 +205,8 @@ public final class Bench {
     for (int i = 0; i < batch; i++) {
       labels[2 * i] = 1f;
     }
-    try (TaskModel model = TaskModel.create(Workloads.config(w, v.precision()), TaskModel.Task.CLASSIFICATION, 2,
-        TaskModel.Optimizer.defaults(), session(v.xla()))) {
+    try (TrainingModel model = TrainingModel.create(Workloads.config(w, v.precision()), Task.CLASSIFICATION, 2,
+        AdamW.of(0.01f, 1.0f), session(v.xla()))) {
       model.initializeRandom(1);
       for (int i = 0; i < 3; i++) {
         model.predict(feeds);
@@ -276,7 +281,7 @@ public final class Bench {
     }
     Files.write(data.resolve("data.csv"), rows);
     JsonObject out = new JsonObject();
-    for (EncoderConfig.Precision p : EncoderConfig.Precision.values()) {
+    for (Precision p : List.of(Precision.FLOAT32, Precision.MIXED_BFLOAT16)) {
       Workload w = Workloads.SMALL;
       String spec = """
           inputs { name: "text" modality: "text"
@@ -284,17 +289,17 @@ public final class Bench {
           inputs { name: "image" modality: "image" image { preset: "vit" } }
           inputs { name: "table" modality: "table" table {
             columns { name: "text" kind: IGNORED } columns { name: "image" kind: IGNORED } } }
-          backbone { width: %d layers: %d heads: %d ffn_width: %d norm: PRE activation: GELU fusion: CONCAT
+          backbone { width: %d layers: %d heads: %d ffn_width: %d norm: PRE activation: GELU fusion: "concat"
             final_layer_norm: true precision: %s }
           """.formatted(w.width(), w.layers(), w.heads(), w.ffn(),
-          p == EncoderConfig.Precision.MIXED_BFLOAT16 ? "MIXED_BFLOAT16" : "FLOAT32");
+          p == Precision.MIXED_BFLOAT16 ? "MIXED_BFLOAT16" : "FLOAT32");
       Path specFile = data.resolve("spec-" + p);
       Files.writeString(specFile, spec);
       ModelSpec s = Specs.read(specFile);
       Path bundle = work.resolve("latency-model-" + p);
-      Trainer.train(s, Dataset.read(data.resolve("data.csv"), "label", s), "label",
-          Trainer.Options.defaults().withEpochs(1).withBatchSize(16), data, bundle, registry, null);
-      String precision = p == EncoderConfig.Precision.FLOAT32 ? "float32" : "bf16";
+      new Trainer(TrainingConfig.builder().optEpochs(1).optBatchSize(16).build(), registry)
+          .fit(s, Dataset.read(data.resolve("data.csv"), "label", s), data, bundle);
+      String precision = p == Precision.FLOAT32 ? "float32" : "bf16";
       // TensorFlow's default threads (one intra-op thread per core), and one intra-op thread with two ops at once,
       // which suits a single example's small ops better. Per session only where TF_OVERRIDE_GLOBAL_THREADPOOL=1
       // (./mmfuse sets it); otherwise the process's first session's threads hold and both rows measure those.
@@ -313,7 +318,7 @@ public final class Bench {
               precision, threads.replace('_', ' '), l.get("p50").getAsDouble(), l.get("p99").getAsDouble());
         }
       }
-      ModelBundle.deleteTree(bundle);
+      Checksums.deleteTree(bundle);
     }
     return out;
   }

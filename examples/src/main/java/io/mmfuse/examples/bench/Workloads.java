@@ -1,12 +1,13 @@
 package io.mmfuse.examples.bench;
 
-import io.mmfuse.api.PositionLayout;
-import io.mmfuse.api.TokenKind;
-import io.mmfuse.fusion.EncoderConfig;
-import io.mmfuse.fusion.FusionConfig;
-import io.mmfuse.fusion.GridPositions;
-import io.mmfuse.fusion.InputConfig;
-import io.mmfuse.fusion.InputFeed;
+import io.mmfuse.fusion.graph.EncoderConfig;
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.FusionStrategies;
+import io.mmfuse.fusion.graph.GridPositions;
+import io.mmfuse.fusion.graph.InputConfig;
+import io.mmfuse.fusion.session.InputFeed;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +40,8 @@ public final class Workloads {
       return projection + layers * perLayer + pooler;
     }
 
-    public EncoderConfig encoder(EncoderConfig.Precision precision) {
-      return new EncoderConfig(width, layers, heads, ffn, true, EncoderConfig.Activation.GELU, 1e-6f, 0f, 0f, true,
+    public EncoderConfig encoder(io.mmfuse.api.proto.Precision precision) {
+      return new EncoderConfig(width, layers, heads, ffn, true, io.mmfuse.api.proto.Activation.GELU, 1e-6f, 0f, 0f, true,
           true, precision);
     }
   }
@@ -56,8 +57,8 @@ public final class Workloads {
       PositionLayout.SEQUENCE, COLUMNS, 0, 0, 0, false, false, false);
 
   /** The fused model of a workload: text, image and table concatenated behind a global CLS. */
-  public static FusionConfig config(Workload w, EncoderConfig.Precision precision) {
-    return new FusionConfig(List.of(TEXT, IMAGE, TABLE), "concat", true, true, w.encoder(precision));
+  public static FusionConfig config(Workload w, io.mmfuse.api.proto.Precision precision) {
+    return new FusionConfig(List.of(TEXT, IMAGE, TABLE), FusionStrategies.named("concat"), true, true, w.encoder(precision));
   }
 
   /** Random feeds for {@code batch} examples, every token real. */

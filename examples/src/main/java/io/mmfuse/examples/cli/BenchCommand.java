@@ -1,8 +1,8 @@
 package io.mmfuse.examples.cli;
 
+import io.mmfuse.fusion.bundle.Checksums;
 import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.examples.bench.Bench;
-import io.mmfuse.fusion.train.ModelBundle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -43,7 +43,7 @@ final class BenchCommand implements Callable<Integer> {
             Bench.json(results).getBytes(java.nio.charset.StandardCharsets.UTF_8));
       }
     } finally {
-      ModelBundle.deleteTree(work);
+      Checksums.deleteTree(work);
     }
     return 0;
   }

@@ -1,12 +1,10 @@
 package io.mmfuse.examples.cli;
 
-import io.mmfuse.api.InvalidInputException;
-import io.mmfuse.api.proto.Task;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.Metrics;
-import io.mmfuse.fusion.train.Predictor;
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.Evaluator;
+import io.mmfuse.fusion.train.LabelEncoder;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -39,31 +37,8 @@ final class EvalCommand implements Callable<Integer> {
       RuntimeMixin.warn(spec, p.runtimeWarning());
       String column = label != null ? label : p.spec().getHead().getLabelColumn();
       Dataset d = Dataset.read(data, column, p.spec());
-      List<float[]> preds = p.predictAll(d.examples());
-      Map<String, Double> metrics;
-      if (p.spec().getHead().getTask() == Task.REGRESSION) {
-        float[] flat = new float[preds.size()];
-        float[] truth = new float[preds.size()];
-        for (int i = 0; i < preds.size(); i++) {
-          flat[i] = preds.get(i)[0];
-          truth[i] = Float.parseFloat(d.labels().get(i));
-        }
-        metrics = Metrics.regression(flat, truth);
-      } else {
-        List<String> classes = p.classes();
-        int k = classes.size();
-        float[] flat = new float[preds.size() * k];
-        int[] truth = new int[preds.size()];
-        for (int i = 0; i < preds.size(); i++) {
-          System.arraycopy(preds.get(i), 0, flat, i * k, k);
-          truth[i] = classes.indexOf(d.labels().get(i));
-          if (truth[i] < 0) {
-            throw new InvalidInputException("data " + data + ", example " + (i + 1) + ": label '"
-                + d.labels().get(i) + "' is not one of the model's classes " + classes);
-          }
-        }
-        metrics = Metrics.classification(flat, truth, k);
-      }
+      Map<String, Double> metrics = Evaluator.evaluate(LabelEncoder.of(p.spec().getHead()),
+          p.predictAll(d.examples()), d.labels(), data.toString());
       spec.commandLine().getOut().println(Json.metrics(metrics));
     }
     spec.commandLine().getOut().flush();

@@ -28,6 +28,7 @@ public final class Main implements Runnable {
   /** Runs the command line with the given streams and returns its exit code; used by tests. */
   public static int run(PrintWriter out, PrintWriter err, String... args) {
     CommandLine cli = new CommandLine(new Main());
+    withHelp(cli);
     cli.setOut(out);
     cli.setErr(err);
     cli.setExecutionExceptionHandler(
@@ -43,6 +44,14 @@ public final class Main implements Runnable {
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** Every command and subcommand takes {@code -h}/{@code --help} (and {@code -V}), prints its usage and exits 0. */
+  private static void withHelp(CommandLine command) {
+    if (command.getCommandSpec().findOption("--help") == null) {
+      command.getCommandSpec().mixinStandardHelpOptions(true);
+    }
+    command.getSubcommands().values().forEach(Main::withHelp);
   }
 
   @Override

@@ -1,12 +1,10 @@
 package io.mmfuse.examples.cli;
 
-import com.google.gson.JsonObject;
-import io.mmfuse.api.proto.Task;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.Predictor;
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.LabelEncoder;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -37,23 +35,9 @@ final class PredictCommand implements Callable<Integer> {
             runtime.forBundle(model))) {
       RuntimeMixin.warn(spec, p.runtimeWarning());
       Dataset d = Dataset.read(input, null, p.spec());
-      List<float[]> preds = p.predictAll(d.examples());
-      boolean regression = p.spec().getHead().getTask() == Task.REGRESSION;
-      for (float[] v : preds) {
-        JsonObject o = new JsonObject();
-        if (regression) {
-          o.addProperty("value", v[0]);
-        } else {
-          JsonObject probs = new JsonObject();
-          int best = 0;
-          for (int c = 0; c < v.length; c++) {
-            probs.addProperty(p.classes().get(c), v[c]);
-            best = v[c] > v[best] ? c : best;
-          }
-          o.addProperty("prediction", p.classes().get(best));
-          o.add("probabilities", probs);
-        }
-        out.println(o);
+      LabelEncoder labels = LabelEncoder.of(p.spec().getHead());
+      for (float[] v : p.predictAll(d.examples())) {
+        out.println(Json.prediction(labels, v));
       }
       out.flush();
     }

@@ -33,9 +33,8 @@ final class RuntimeMixin {
 
   /** A bundle's runtime with the options given here laid over it (checksums are checked when it loads). */
   RuntimeOptions forBundle(java.nio.file.Path bundle) {
-    java.nio.file.Path spec = bundle.resolve(io.mmfuse.fusion.train.ModelBundle.SPEC);
-    return over(java.nio.file.Files.isRegularFile(spec) ? io.mmfuse.api.Specs.read(spec).getRuntime()
-        : RuntimeSpec.getDefaultInstance());
+    return over(io.mmfuse.fusion.bundle.BundleReader.peekSpec(bundle).map(s -> s.getRuntime())
+        .orElse(RuntimeSpec.getDefaultInstance()));
   }
 
   /** The spec's runtime with the options given here laid over it. */

@@ -1,9 +1,11 @@
 package io.mmfuse.examples.cli;
 
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.train.ProgressLog;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.proto.ModelSpec;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.Trainer;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -27,27 +29,31 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the bundle goes.")
   Path out;
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Epochs at most (default 30; early stopping).")
-  int epochs = 30;
+  @Option(names = "--epochs", paramLabel = "N",
+      description = "Epochs at most (default " + TrainingConfig.DEFAULT_EPOCHS + "; early stopping).")
+  Integer epochs;
 
-  @Option(names = "--batch-size", paramLabel = "N", description = "Examples per step (default 32).")
-  int batchSize = 32;
+  @Option(names = "--batch-size", paramLabel = "N",
+      description = "Examples per step (default " + TrainingConfig.DEFAULT_BATCH_SIZE + ").")
+  Integer batchSize;
 
   @Option(names = "--lr", paramLabel = "RATE", description = "Peak learning rate (default 1e-3).")
-  float lr = 1e-3f;
+  Float lr;
 
-  @Option(names = "--seed", paramLabel = "N", description = "Random seed (default 42).")
-  long seed = 42;
+  @Option(names = "--seed", paramLabel = "N",
+      description = "Random seed (default " + TrainingConfig.DEFAULT_SEED + ").")
+  Long seed;
 
   @Option(names = "--cosine", description = "Cosine learning-rate decay after warmup (default: linear).")
   boolean cosine;
 
   @Option(names = "--modality-dropout", paramLabel = "P",
       description = "Drop each input of a training example with this probability (default 0).")
-  float modalityDropout;
+  Float modalityDropout;
 
-  @Option(names = "--patience", paramLabel = "N", description = "Early stopping after N epochs without progress.")
-  int patience = 10;
+  @Option(names = "--patience", paramLabel = "N", description = "Early stopping after N epochs without progress"
+      + " (default " + TrainingConfig.DEFAULT_PATIENCE + ").")
+  Integer patience;
 
   @Option(names = "--resume", description = "Continue from the last epoch checkpoint of an earlier run to --out.")
   boolean resume;
@@ -63,12 +69,29 @@ final class TrainCommand implements Callable<Integer> {
     s = s.toBuilder().setRuntime(runtime.over(s.getRuntime()).toSpec()).build();
     Path specDir = specFile == null ? data.toAbsolutePath().getParent() : specFile.toAbsolutePath().getParent();
     Dataset d = Dataset.read(data, label, s);
-    Trainer.Options o = new Trainer.Options(epochs, batchSize, lr, 0.1f, cosine, 0.01f, 1.0f, seed, 0.25, patience,
-        modalityDropout).withResume(resume);
+    TrainingConfig.Builder config = TrainingConfig.builder().optCosine(cosine).optResume(resume);
+    if (epochs != null) {
+      config.optEpochs(epochs);
+    }
+    if (batchSize != null) {
+      config.optBatchSize(batchSize);
+    }
+    if (lr != null) {
+      config.optLearningRate(lr);
+    }
+    if (seed != null) {
+      config.optSeed(seed);
+    }
+    if (modalityDropout != null) {
+      config.optModalityDropout(modalityDropout);
+    }
+    if (patience != null) {
+      config.optPatience(patience);
+    }
     PrintStream log = System.err;
     Trainer.Result r;
     try (LoadedPlugins loaded = new LoadedPlugins(plugins)) {
-      r = Trainer.train(s, d, label, o, specDir, out, loaded.registry(), log);
+      r = new Trainer(config.build(), loaded.registry()).addListener(new ProgressLog(log)).fit(s, d, specDir, out);
     }
     log.printf(java.util.Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),
         r.bestEpoch(), r.epochsRun(), out);

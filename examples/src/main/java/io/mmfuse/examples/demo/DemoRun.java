@@ -1,13 +1,15 @@
 package io.mmfuse.examples.demo;
 
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.ProgressLog;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.plugin.ModalityRegistry;
 import io.mmfuse.api.proto.ModelSpec;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.Predictor;
-import io.mmfuse.fusion.train.Trainer;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -51,7 +53,7 @@ public final class DemoRun {
 
   static final String BACKBONE = """
       backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: PRE activation: GELU dropout: 0.0
-        fusion: CONCAT final_layer_norm: true }
+        fusion: "concat" final_layer_norm: true }
       """;
   static final String QUESTION = """
       inputs { name: "question" modality: "text"
@@ -116,10 +118,12 @@ public final class DemoRun {
       log.printf("%ntraining the %s model%n", name);
       log.flush();
       int maxEpochs = name.equals("fused") ? epochs : Math.min(epochs, 12);
-      Trainer.Options opt = new Trainer.Options(maxEpochs, 32, 2e-3f, 0.1f, false, 0.01f, 1.0f, seed, 0.2,
-          name.equals("fused") ? epochs : 4, 0f);
-      Trainer.Result r = Trainer.train(spec, Dataset.read(data.resolve("train.csv"), "answer", spec), "answer", opt,
-          data, bundle, registry, progress);
+      // The fused model stops once it has held a perfect validation score for a few epochs; the one-modality
+      // models, which stay at chance, after four epochs without progress.
+      TrainingConfig config = TrainingConfig.builder().optEpochs(maxEpochs).optLearningRate(2e-3f).optSeed(seed)
+          .optValidationFraction(0.2).optPatience(name.equals("fused") ? epochs : 4).build();
+      Trainer.Result r = new Trainer(config, registry).addListener(new ProgressLog(progress))
+          .fit(spec, Dataset.read(data.resolve("train.csv"), "answer", spec), data, bundle);
       losses.put(name, r.trainLoss());
       curves.put(name, r.validationScore());
       seconds.put(name, r.seconds());

@@ -1,12 +1,11 @@
 package io.mmfuse.examples.bench;
 
+import io.mmfuse.fusion.graph.FusionGraph;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import io.mmfuse.api.plugin.Plugins;
-import io.mmfuse.fusion.EncoderConfig;
-import io.mmfuse.fusion.FusionGraph;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -25,7 +24,7 @@ class BenchTest {
     for (Workloads.Workload w : new Workloads.Workload[] {Workloads.SMALL, Workloads.BASE}) {
       double flops = 0;
       try (Graph g = new Graph()) {
-        FusionGraph graph = FusionGraph.build(Workloads.config(w, EncoderConfig.Precision.FLOAT32), g);
+        FusionGraph graph = FusionGraph.build(Workloads.config(w, io.mmfuse.api.proto.Precision.FLOAT32), g);
         for (FusionGraph.Parameter p : graph.parameters().values()) {
           if (!p.name().endsWith("/kernel")) {
             continue;

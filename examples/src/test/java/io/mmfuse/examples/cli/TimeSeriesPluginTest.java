@@ -48,7 +48,7 @@ class TimeSeriesPluginTest {
     Files.writeString(dir.resolve("model.spec"), """
         inputs { name: "note" modality: "text" text { tokenizer_file: "%s" add_special_tokens: true max_length: 16 } }
         inputs { name: "readings" modality: "timeseries" options { key: "window" value: "3" } }
-        backbone { width: 32 layers: 1 heads: 2 ffn_width: 64 norm: PRE activation: GELU fusion: CONCAT
+        backbone { width: 32 layers: 1 heads: 2 ffn_width: 64 norm: PRE activation: GELU fusion: "concat"
           final_layer_norm: true }
         """.formatted(bert));
     Path model = dir.resolve("model");

@@ -1,5 +1,8 @@
 package io.mmfuse.examples.train;
 
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -7,9 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mmfuse.api.CheckpointException;
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.safetensors.SafeTensors;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.ModelBundle;
-import io.mmfuse.fusion.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,16 +40,15 @@ class FineTuningTest {
           add_special_tokens: true max_length: 128 } }
         inputs { name: "table" modality: "table" }
         backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: POST activation: GELU layer_norm_eps: 1e-12
-          fusion: CONCAT init_checkpoint: "%s" }
+          fusion: "concat" init_checkpoint: "%s" }
         """.formatted(checkpoint);
     Files.writeString(dir.resolve("model.spec"), spec);
     var s = Specs.read(dir.resolve("model.spec"));
-    Trainer.train(s, Dataset.read(dir.resolve("data.csv"), "label", s), "label",
-        Trainer.Options.defaults().withEpochs(1).withLearningRate(1e-12f), dir, dir.resolve("model"),
-        TrainingTest.REGISTRY, System.out);
+    new Trainer(TrainingConfig.builder().optEpochs(1).optLearningRate(1e-12f).build(), TrainingTest.REGISTRY)
+        .fit(s, Dataset.read(dir.resolve("data.csv"), "label", s), dir, dir.resolve("model"));
     // With a vanishing learning rate the bundle still holds the checkpoint's encoder and word embeddings.
     SafeTensors hf = SafeTensors.open(checkpoint.resolve("model.safetensors"));
-    try (SavedModelBundle b = SavedModelBundle.load(dir.resolve("model").resolve(ModelBundle.SAVED_MODEL).toString(),
+    try (SavedModelBundle b = SavedModelBundle.load(dir.resolve("model").resolve("saved_model").toString(),
         "serve"); Result r = b.session().runner().fetch("embed.note.tokens.read")
             .fetch("encoder.layer_1.ffn.out.bias.read").run()) {
       float[] tokens = new float[1000 * 64];
@@ -62,9 +61,9 @@ class FineTuningTest {
     // A backbone that does not fit the checkpoint is refused, naming the tensor.
     Files.writeString(dir.resolve("wide.spec"), spec.replace("width: 64", "width: 32"));
     var wide = Specs.read(dir.resolve("wide.spec"));
-    CheckpointException e = assertThrows(CheckpointException.class, () -> Trainer.train(wide,
-        Dataset.read(dir.resolve("data.csv"), "label", wide), "label", Trainer.Options.defaults().withEpochs(1), dir,
-        dir.resolve("wide-model"), TrainingTest.REGISTRY, null));
+    CheckpointException e = assertThrows(CheckpointException.class, 
+        () -> new Trainer(TrainingConfig.builder().optEpochs(1).build(), TrainingTest.REGISTRY)
+            .fit(wide, Dataset.read(dir.resolve("data.csv"), "label", wide), dir, dir.resolve("wide-model")));
     assertTrue(e.getMessage().contains("has shape"), e.getMessage());
   }
 }

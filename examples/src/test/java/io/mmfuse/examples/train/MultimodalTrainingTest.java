@@ -1,14 +1,15 @@
 package io.mmfuse.examples.train;
 
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.Specs;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.Predictor;
-import io.mmfuse.fusion.train.Trainer;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -58,13 +59,13 @@ class MultimodalTrainingTest {
           image { preset: "vit" resize_height: 16 resize_width: 16 patch_size: 4 } }
         inputs { name: "table" modality: "table" }
         backbone { width: 32 layers: 1 heads: 2 ffn_width: 64 norm: PRE activation: GELU dropout: 0.1
-          fusion: CONCAT final_layer_norm: true }
+          fusion: "concat" final_layer_norm: true }
         """.formatted(BERT));
     var spec = Specs.read(dir.resolve("model.spec"));
     Dataset d = Dataset.read(data, "label", spec);
     assertEquals(80, d.examples().stream().filter(e -> e.containsValue(null)).count());
-    Trainer.Result result = Trainer.train(spec, d, "label", Trainer.Options.defaults().withEpochs(4)
-        .withModalityDropout(0.1f), dir, dir.resolve("model"), TrainingTest.REGISTRY, System.out);
+    Trainer.Result result = new Trainer(TrainingConfig.builder().optEpochs(4).optModalityDropout(0.1f).build(),
+        TrainingTest.REGISTRY).fit(spec, d, dir, dir.resolve("model"));
     assertEquals(4, result.epochsRun());
     try (Predictor p = Predictor.load(dir.resolve("model"), TrainingTest.REGISTRY)) {
       for (Map<String, Object> ex : d.examples().subList(0, 9)) {

@@ -1,5 +1,12 @@
 package io.mmfuse.examples.train;
 
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.EpochCheckpoints;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
+import io.mmfuse.fusion.train.TrainingListener;
+import io.mmfuse.fusion.train.TrainingModel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,9 +15,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mmfuse.api.proto.HeadSpec;
 import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.api.proto.Task;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.Predictor;
-import io.mmfuse.fusion.train.Trainer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -39,20 +43,27 @@ class ResumeAndDeterminismTest {
   void aRunPausedAndResumedEndsExactlyAsAnUninterruptedOne(@TempDir Path dir) throws Exception {
     Path csv = data(dir, "y");
     Dataset d = Dataset.read(csv, "y", null);
-    Trainer.Options opt = Trainer.Options.defaults().withEpochs(4);
-    Trainer.Result straight = Trainer.train(ModelSpec.getDefaultInstance(), d, "y", opt, dir, dir.resolve("a"),
-        TrainingTest.REGISTRY, null);
-    Trainer.Result again = Trainer.train(ModelSpec.getDefaultInstance(), d, "y", opt, dir, dir.resolve("a2"),
-        TrainingTest.REGISTRY, null);
+    TrainingConfig opt = TrainingConfig.builder().optEpochs(4).build();
+    ModelSpec spec = ModelSpec.getDefaultInstance();
+    Trainer.Result straight = new Trainer(opt, TrainingTest.REGISTRY).fit(spec, d, dir, dir.resolve("a"));
+    Trainer.Result again = new Trainer(opt, TrainingTest.REGISTRY).fit(spec, d, dir, dir.resolve("a2"));
     assertArrayEquals(straight.validationPredictions(), again.validationPredictions(), "same seed, same model");
 
-    Trainer.Result paused = Trainer.train(ModelSpec.getDefaultInstance(), d, "y", opt.withPauseAfterEpoch(2), dir,
-        dir.resolve("b"), TrainingTest.REGISTRY, null);
+    // A listener stops the run after epoch 2 as an interruption would: checkpoint kept, no bundle.
+    TrainingListener pause = new TrainingListener() {
+      @Override
+      public Decision onEpoch(Epoch e, TrainingModel model) {
+        return e.epoch() == 2 ? Decision.PAUSE : Decision.CONTINUE;
+      }
+    };
+    Trainer.Result paused = new Trainer(opt, TrainingTest.REGISTRY).addListener(pause)
+        .fit(spec, d, dir, dir.resolve("b"));
+    assertFalse(paused.bundleWritten());
     assertEquals(2, paused.epochsRun());
     assertFalse(Files.exists(dir.resolve("b")), "a paused run writes no bundle");
-    assertTrue(Files.exists(Trainer.checkpointDir(dir.resolve("b")).resolve("state.properties")));
-    Trainer.Result resumed = Trainer.train(ModelSpec.getDefaultInstance(), d, "y", opt.withResume(true), dir,
-        dir.resolve("b"), TrainingTest.REGISTRY, null);
+    assertTrue(Files.exists(EpochCheckpoints.directory(dir.resolve("b")).resolve("state.properties")));
+    Trainer.Result resumed = new Trainer(opt.toBuilder().optResume(true).build(), TrainingTest.REGISTRY)
+        .fit(spec, d, dir, dir.resolve("b"));
     assertEquals(4, resumed.epochsRun());
     assertArrayEquals(straight.validationPredictions(), resumed.validationPredictions(), 1e-6f);
   }
@@ -62,8 +73,8 @@ class ResumeAndDeterminismTest {
     Path csv = data(dir, "z");
     ModelSpec multi = ModelSpec.newBuilder().setHead(HeadSpec.newBuilder().setTask(Task.MULTI_LABEL)).build();
     Dataset d = Dataset.read(csv, "y", multi);
-    Trainer.Result r = Trainer.train(multi, d, "y", Trainer.Options.defaults().withEpochs(3), dir,
-        dir.resolve("multi"), TrainingTest.REGISTRY, null);
+    Trainer.Result r = new Trainer(TrainingConfig.builder().optEpochs(3).build(), TrainingTest.REGISTRY)
+        .fit(multi, d, dir, dir.resolve("multi"));
     try (Predictor p = Predictor.load(dir.resolve("multi"), TrainingTest.REGISTRY)) {
       assertEquals(List.of("p", "q"), p.classes());
       float[] v = p.predict(d.examples().get(0));
@@ -71,8 +82,8 @@ class ResumeAndDeterminismTest {
     }
     ModelSpec regression = ModelSpec.newBuilder().setHead(HeadSpec.newBuilder().setTask(Task.REGRESSION)).build();
     Dataset dz = Dataset.read(csv, "z", regression);
-    Trainer.Result rr = Trainer.train(regression, dz, "z", Trainer.Options.defaults().withEpochs(30), dir,
-        dir.resolve("reg"), TrainingTest.REGISTRY, null);
+    Trainer.Result rr = new Trainer(TrainingConfig.builder().optEpochs(30).build(), TrainingTest.REGISTRY)
+        .fit(regression, dz, dir, dir.resolve("reg"));
     double std = Math.sqrt(dz.labels().stream().mapToDouble(Double::parseDouble).map(x -> x * x).average()
         .orElseThrow());
     assertTrue(rr.validation().get("rmse") < 0.5 * std, "rmse " + rr.validation() + " vs std " + std);

@@ -1,5 +1,9 @@
 package io.mmfuse.examples.train;
 
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,9 +14,6 @@ import io.mmfuse.api.plugin.ModalityRegistry;
 import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.examples.cli.Main;
-import io.mmfuse.fusion.train.Dataset;
-import io.mmfuse.fusion.train.Predictor;
-import io.mmfuse.fusion.train.Trainer;
 import java.awt.image.BufferedImage;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -105,8 +106,8 @@ class TrainingTest {
     cancerTrain = files[0];
     cancerTest = files[1];
     cancerModel = dir.resolve("cancer-model");
-    cancerResult = Trainer.train(ModelSpec.getDefaultInstance(), Dataset.read(cancerTrain, "diagnosis", null),
-        "diagnosis", Trainer.Options.defaults().withEpochs(20), dir, cancerModel, REGISTRY, System.out);
+    cancerResult = new Trainer(TrainingConfig.builder().optEpochs(20).build(), REGISTRY)
+        .fit(ModelSpec.getDefaultInstance(), Dataset.read(cancerTrain, "diagnosis", null), dir, cancerModel);
     System.out.printf("breast cancer: %.1f s, validation %s%n", cancerResult.seconds(), cancerResult.validation());
   }
 
@@ -137,11 +138,11 @@ class TrainingTest {
 
   @Test
   void mixedPrecisionTrainingStillConverges() throws Exception {
-    ModelSpec mixed = ModelSpec.newBuilder().setBackbone(io.mmfuse.fusion.train.ModelSpecs.defaultBackbone()
+    ModelSpec mixed = ModelSpec.newBuilder().setBackbone(io.mmfuse.fusion.graph.ModelSpecs.defaultBackbone()
         .toBuilder().setPrecision(io.mmfuse.api.proto.Precision.MIXED_BFLOAT16)).build();
     Path model = dir.resolve("cancer-bf16");
-    Trainer.Result r = Trainer.train(mixed, Dataset.read(cancerTrain, "diagnosis", null), "diagnosis",
-        Trainer.Options.defaults().withEpochs(20), dir, model, REGISTRY, null);
+    Trainer.Result r = new Trainer(TrainingConfig.builder().optEpochs(20).build(), REGISTRY)
+        .fit(mixed, Dataset.read(cancerTrain, "diagnosis", null), dir, model);
     assertEquals(io.mmfuse.api.proto.Precision.MIXED_BFLOAT16, r.spec().getBackbone().getPrecision());
     double accuracy = heldOutAccuracy(model, cancerTest, "diagnosis");
     System.out.printf("breast cancer, bfloat16 mixed precision: %.1f s, held-out accuracy %.3f%n", r.seconds(),
@@ -313,7 +314,7 @@ class TrainingTest {
         inputs { name: "image" modality: "image"
           image { preset: "vit" resize_height: 8 resize_width: 8 patch_size: 2 } }
         backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: PRE activation: GELU dropout: 0.0
-          fusion: CONCAT final_layer_norm: true }
+          fusion: "concat" final_layer_norm: true }
         """);
     Path model = dir.resolve("digits-model");
     long t0 = System.nanoTime();

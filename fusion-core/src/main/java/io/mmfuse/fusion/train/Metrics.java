@@ -5,7 +5,10 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Evaluation metrics: accuracy, macro F1 and ROC AUC for classification; RMSE for regression. */
+/**
+ * Evaluation metrics: accuracy, macro F1 and ROC AUC for classification; micro and macro F1 (at 0.5), subset
+ * accuracy and mean ROC AUC for multi-label; RMSE for regression.
+ */
 public final class Metrics {
   private Metrics() {}
 
@@ -84,6 +87,61 @@ public final class Metrics {
       return Double.NaN;
     }
     return (rankSum - positives * (positives + 1) / 2.0) / ((double) positives * negatives);
+  }
+
+  /**
+   * Multi-label metrics from probabilities [N, K] and 0/1 targets [N, K]: a label is predicted when its probability
+   * is at least 0.5. {@code micro_f1} pools every (example, label) decision; {@code macro_f1} averages the labels'
+   * F1 (a label never present nor predicted counts 1); {@code subset_accuracy} is the share of examples whose every
+   * label is right; {@code roc_auc} is the mean over labels that have both positives and negatives.
+   */
+  public static Map<String, Double> multiLabel(float[] probs, float[] targets, int k) {
+    int n = targets.length / k;
+    long tpAll = 0;
+    long fpAll = 0;
+    long fnAll = 0;
+    double macro = 0;
+    int exact = 0;
+    boolean[] allRight = new boolean[n];
+    Arrays.fill(allRight, true);
+    double auc = 0;
+    int counted = 0;
+    for (int c = 0; c < k; c++) {
+      int tp = 0;
+      int fp = 0;
+      int fn = 0;
+      int[] truth = new int[n];
+      float[] column = new float[n * 2];
+      for (int i = 0; i < n; i++) {
+        boolean predicted = probs[i * k + c] >= 0.5f;
+        boolean actual = targets[i * k + c] > 0.5f;
+        tp += predicted && actual ? 1 : 0;
+        fp += predicted && !actual ? 1 : 0;
+        fn += !predicted && actual ? 1 : 0;
+        allRight[i] &= predicted == actual;
+        truth[i] = actual ? 1 : 0;
+        column[i * 2 + 1] = probs[i * k + c];
+        column[i * 2] = 1 - probs[i * k + c];
+      }
+      tpAll += tp;
+      fpAll += fp;
+      fnAll += fn;
+      macro += tp + fp + fn == 0 ? 1 : 2.0 * tp / (2.0 * tp + fp + fn);
+      double a = auc(column, truth, 2, 1);
+      if (!Double.isNaN(a)) {
+        auc += a;
+        counted++;
+      }
+    }
+    for (boolean b : allRight) {
+      exact += b ? 1 : 0;
+    }
+    Map<String, Double> m = new LinkedHashMap<>();
+    m.put("micro_f1", tpAll + fpAll + fnAll == 0 ? 1.0 : 2.0 * tpAll / (2.0 * tpAll + fpAll + fnAll));
+    m.put("macro_f1", k == 0 ? 0 : macro / k);
+    m.put("subset_accuracy", n == 0 ? 0 : (double) exact / n);
+    m.put("roc_auc", counted == 0 ? Double.NaN : auc / counted);
+    return m;
   }
 
   /** Root mean squared error of predictions against values. */

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mmfuse.api.ModalityTokenizer;
-import io.mmfuse.api.PositionLayout;
-import io.mmfuse.api.TokenKind;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenizerContext;
 import io.mmfuse.api.plugin.Plugins;

@@ -3,8 +3,8 @@ package io.mmfuse.modality.table;
 import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.ModalityTokenizer;
-import io.mmfuse.api.PositionLayout;
-import io.mmfuse.api.TokenKind;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenSpace;
 import io.mmfuse.api.proto.ColumnKind;
@@ -36,7 +36,7 @@ public final class TableTokenizer implements ModalityTokenizer<Map<String, ?>> {
   private static final System.Logger LOG = System.getLogger(TableTokenizer.class.getName());
 
   /** Cell texts read as missing unless the spec says otherwise. */
-  public static final List<String> DEFAULT_MISSING = List.of("", "NA", "NaN", "null", "?");
+  public static final List<String> DEFAULT_MISSING = io.mmfuse.api.MissingValues.DEFAULT;
 
   private static final Set<String> TRUE = Set.of("true", "yes", "y", "t");
   private static final Set<String> FALSE = Set.of("false", "no", "n", "f");
@@ -66,9 +66,7 @@ public final class TableTokenizer implements ModalityTokenizer<Map<String, ?>> {
     }
     this.missing = new HashSet<>(state.getMissingValuesList());
     this.space =
-        new TokenSpace(
-            TableTokenizerFactory.MODALITY, TokenKind.DISCRETE, state.getVocabularySize(), 0, true, columns.length,
-            PositionLayout.SEQUENCE, 0, 0, 0);
+        TokenSpace.scaledDiscrete(TableTokenizerFactory.MODALITY, state.getVocabularySize(), columns.length);
   }
 
   /** Returns the fitted state, to be saved with the model. */
@@ -400,8 +398,7 @@ public final class TableTokenizer implements ModalityTokenizer<Map<String, ?>> {
     unknown.remove(state.getLabel());
     state.getIgnoredList().forEach(unknown::remove);
     warnUnknown(unknown, "row");
-    return new TokenSequence(
-        modality(), TokenKind.DISCRETE, ids, scales, 0, null, PositionLayout.SEQUENCE, TokenSequence.range(n), null);
+    return TokenSequence.ofScaledIds(modality(), ids, scales);
   }
 
   @Override

@@ -19,6 +19,18 @@ public final class TableTokenizerFactory implements TokenizerFactory {
     return TableTokenizer.class;
   }
 
+  /** 0.1 for any column: the table takes what no other modality claims. */
+  @Override
+  public double claim(io.mmfuse.api.ColumnSample column) {
+    return 0.1;
+  }
+
+  /** Every column the table claims is a cell of one table input, named {@code table}. */
+  @Override
+  public boolean inputPerColumn() {
+    return false;
+  }
+
   /** Loads the fitted state that the input's settings name. */
   static TableTokenizer load(TokenizerContext context) {
     String file = context.spec().getTable().getStateFile();

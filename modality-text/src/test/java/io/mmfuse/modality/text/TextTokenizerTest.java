@@ -8,15 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.ModalityTokenizer;
-import io.mmfuse.api.PositionLayout;
-import io.mmfuse.api.TokenKind;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenizerContext;
 import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.api.proto.InputSpec;
 import io.mmfuse.api.proto.InputValue;
 import io.mmfuse.api.proto.TextSettings;
+import io.mmfuse.api.TokenizerFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -79,11 +82,25 @@ class TextTokenizerTest {
   }
 
   @Test
-  void aSpecWithoutTokenizerFileIsAClearError() {
-    InvalidConfigurationException e =
-        assertThrows(InvalidConfigurationException.class, () -> fromSpec(TextSettings.getDefaultInstance()));
-    assertTrue(e.getMessage().contains("input 'question': text settings need tokenizer_file"), e.getMessage());
-    e = assertThrows(
+  void aSpecWithoutTokenizerFileGetsTheShippedBertUncasedVocabulary(@TempDir Path bundle) throws Exception {
+    ModalityTokenizer<?> t = fromSpec(TextSettings.getDefaultInstance());
+    String text = "Is there a RED circle left of the Square?";
+    try (HuggingFaceTokenizer ref = Fixtures.reference(Fixtures.file(Fixtures.BERT))) {
+      assertArrayEquals(Fixtures.referenceIds(ref, text, true), t.tokenizeObject(text).ids());
+    }
+    // Fitting copies the vocabulary into the bundle and names the copy, so the bundle stands alone.
+    InputSpec spec = InputSpec.newBuilder().setName("question").setModality("text").build();
+    TokenizerFactory.Fitted fitted = new TextTokenizerFactory().fit(
+        new TokenizerContext(spec, bundle), java.util.List.of(), bundle);
+    String file = fitted.spec().getText().getTokenizerFile();
+    assertEquals("question-bert-base-uncased-vocab.txt", file);
+    assertArrayEquals(Files.readAllBytes(Fixtures.file(Fixtures.BERT_VOCAB)), Files.readAllBytes(bundle.resolve(file)));
+    assertTrue(fitted.spec().getText().getLowercase() && fitted.spec().getText().getAddSpecialTokens());
+  }
+
+  @Test
+  void aTokenizerFileThatDoesNotExistIsAClearError() {
+    InvalidConfigurationException e = assertThrows(
         InvalidConfigurationException.class,
         () -> fromSpec(TextSettings.newBuilder().setTokenizerFile("absent.json").build()));
     assertTrue(e.getMessage().contains("absent.json does not exist"), e.getMessage());

@@ -1,0 +1,15 @@
+package io.mmfuse.fusion.bundle;
+
+/**
+ * Where things are in a model bundle, a directory: the TensorFlow SavedModel, the model spec (protobuf text format)
+ * naming every tokenizer file and fitted state beside it, and the manifest (format, provenance, a SHA-256 of every
+ * file). Only {@link BundleWriter} and {@link BundleReader} use these names.
+ */
+final class BundleLayout {
+  private BundleLayout() {}
+
+  static final String SPEC = "model.spec";
+  static final String SAVED_MODEL = "saved_model";
+  static final String MANIFEST = "manifest.json";
+  static final String FORMAT = "mmfuse-bundle-1";
+}

@@ -1,0 +1,92 @@
+package io.mmfuse.fusion.bundle;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.mmfuse.api.CheckpointException;
+import io.mmfuse.api.Specs;
+import io.mmfuse.api.proto.ModelSpec;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.tensorflow.SavedModelBundle;
+import org.tensorflow.proto.ConfigProto;
+
+/** Opens a model bundle: checks its manifest (format, every file present with its checksum), then reads it. */
+public final class BundleReader {
+  private final Path dir;
+  private final ModelSpec spec;
+  private final JsonObject manifest;
+
+  private BundleReader(Path dir, ModelSpec spec, JsonObject manifest) {
+    this.dir = dir;
+    this.spec = spec;
+    this.manifest = manifest;
+  }
+
+  /** Opens and verifies the bundle in {@code dir}. */
+  public static BundleReader open(Path dir) {
+    Path manifestFile = dir.resolve(BundleLayout.MANIFEST);
+    if (!Files.isRegularFile(manifestFile)) {
+      throw new CheckpointException("bundle " + dir + ": " + BundleLayout.MANIFEST + " is missing; not a model bundle");
+    }
+    JsonObject m;
+    try {
+      m = JsonParser.parseString(Files.readString(manifestFile)).getAsJsonObject();
+      if (!m.has("format") || !BundleLayout.FORMAT.equals(m.get("format").getAsString())) {
+        throw new CheckpointException("bundle " + dir + ": format " + m.get("format") + "; expected "
+            + BundleLayout.FORMAT);
+      }
+      for (var e : m.getAsJsonObject("sha256").entrySet()) {
+        Path f = dir.resolve(e.getKey());
+        if (!Files.isRegularFile(f)) {
+          throw new CheckpointException("bundle " + dir + ": file " + e.getKey() + " is missing");
+        }
+        if (!Checksums.sha256(f).equals(e.getValue().getAsString())) {
+          throw new CheckpointException("bundle " + dir + ": file " + e.getKey() + " does not match its checksum");
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof CheckpointException c) {
+        throw c;
+      }
+      throw new CheckpointException("bundle " + dir + ": unreadable manifest: " + e.getMessage(), e);
+    }
+    return new BundleReader(dir, Specs.read(dir.resolve(BundleLayout.SPEC)), m);
+  }
+
+  /**
+   * The spec of what looks like a bundle, unverified (to read its runtime settings before loading it); empty when
+   * {@code dir} holds no spec.
+   */
+  public static Optional<ModelSpec> peekSpec(Path dir) {
+    Path f = dir.resolve(BundleLayout.SPEC);
+    return Files.isRegularFile(f) ? Optional.of(Specs.read(f)) : Optional.empty();
+  }
+
+  /** The bundle's directory: what relative file names in its spec are resolved against. */
+  public Path directory() {
+    return dir;
+  }
+
+  /** The model spec, with every tokenizer's settings and fitted state. */
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  /** Where the bundle came from; empty for a bundle written without provenance. */
+  public Optional<Provenance> provenance() {
+    return manifest.has("provenance") ? Optional.of(Provenance.fromJson(manifest.getAsJsonObject("provenance")))
+        : Optional.empty();
+  }
+
+  /** Loads the SavedModel with this session configuration; the caller closes it. */
+  public SavedModelBundle loadSavedModel(ConfigProto config) {
+    try {
+      return SavedModelBundle.loader(dir.resolve(BundleLayout.SAVED_MODEL).toString()).withTags("serve")
+          .withConfigProto(config).load();
+    } catch (RuntimeException e) {
+      throw new CheckpointException("bundle " + dir + ": the SavedModel cannot be loaded: " + e.getMessage(), e);
+    }
+  }
+}

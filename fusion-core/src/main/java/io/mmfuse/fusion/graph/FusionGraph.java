@@ -1,0 +1,403 @@
+package io.mmfuse.fusion.graph;
+
+import io.mmfuse.fusion.hf.HfCheckpoints;
+import io.mmfuse.api.CheckpointException;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.Operand;
+import org.tensorflow.ndarray.Shape;
+import org.tensorflow.ndarray.index.Indices;
+import org.tensorflow.op.Ops;
+import org.tensorflow.op.core.Assign;
+import org.tensorflow.op.core.Placeholder;
+import org.tensorflow.op.core.Variable;
+import org.tensorflow.op.math.Mean;
+import org.tensorflow.types.TBfloat16;
+import org.tensorflow.types.TFloat32;
+import org.tensorflow.types.TInt32;
+
+/**
+ * Builds the TensorFlow graph of a fused model from a {@link FusionConfig}: per-input embeddings, fusion, the shared
+ * encoder, pooler. One builder for every architecture: Hugging Face checkpoints are imported by mapping their weight
+ * names and layouts onto this graph's variables ({@link HfCheckpoints}).
+ *
+ * <p>Feeds (graph names use '.' where these use '/'), per input {@code n}: discrete {@code n/ids} int32 [B,T] (and {@code n/scales} float [B,T] when scaled);
+ * continuous {@code n/features} float [B,T,F]; positions {@code n/positions} int32 [B,T] (sequence) or
+ * {@code n/pos_index} int32 [B,T,4] with {@code n/pos_weight} float [B,T,4] (grid: bilinear mix of four table rows);
+ * {@code n/segments} int32 [B,T] where the input has segments; {@code n/mask} float [B,T]. Dropout is active only
+ * when {@code training} is fed 1. Fetches: {@code last_hidden_state} [B,L,H], {@code pooler_output} [B,H].
+ *
+ * <p>Attention does no work a fused kernel would skip: one matmul for Q, K and V together, one transpose to
+ * [3,B,heads,L,d], Q scaled before the score matmul, the mask added once as a [B,1,1,L] bias shared by all layers.
+ */
+public final class FusionGraph {
+
+  /** One learned tensor, its initial-value feed and the op that assigns it. */
+  public record Parameter(String name, long[] shape, Variable<TFloat32> variable, Placeholder<TFloat32> value,
+      Assign<TFloat32> assign, Operand<TFloat32> read, boolean decays) {
+    public long size() {
+      long n = 1;
+      for (long d : shape) {
+        n *= d;
+      }
+      return n;
+    }
+  }
+
+  private final FusionConfig config;
+  private final Ops tf;
+  private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+  private final Operand<TFloat32> training;
+  private final Operand<TInt32> dropoutSeed;
+  private Operand<TFloat32> lastHiddenState;
+  private Operand<TFloat32> pooled;
+  private Operand<TFloat32> fusedMask;
+  private Operand<TFloat32> attention;
+  private long seed = 1;
+
+  private FusionGraph(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device) {
+    this.config = config;
+    this.tf = device == null ? Ops.create(graph) : Ops.create(graph).withDevice(device);
+    this.training = tf.withName(Names.TRAINING).placeholderWithDefault(tf.constant(0.0f), Shape.scalar());
+    this.dropoutSeed = tf.withName(Names.DROPOUT_SEED).placeholderWithDefault(tf.constant(new int[] {0, 0}),
+        Shape.of(2));
+  }
+
+  /** Builds the model's graph into {@code graph}. */
+  public static FusionGraph build(FusionConfig config, Graph graph) {
+    return build(config, graph, null);
+  }
+
+  /** Builds the model's graph with every op placed on {@code device} (null: TensorFlow places them). */
+  public static FusionGraph build(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device) {
+    FusionStrategy strategy = config.fusion();
+    strategy.validate(config);
+    FusionGraph g = new FusionGraph(config, graph, device);
+    g.buildModel(strategy);
+    return g;
+  }
+
+  public FusionConfig config() {
+    return config;
+  }
+
+  public Ops ops() {
+    return tf;
+  }
+
+  /** The learned tensors by name, in creation order. */
+  public Map<String, Parameter> parameters() {
+    return parameters;
+  }
+
+  public Operand<TFloat32> lastHiddenState() {
+    return lastHiddenState;
+  }
+
+  /** The pooled first token, or null when the encoder has no pooler. */
+  public Operand<TFloat32> pooled() {
+    return pooled;
+  }
+
+  public Operand<TFloat32> fusedMask() {
+    return fusedMask;
+  }
+
+  public Operand<TFloat32> training() {
+    return training;
+  }
+
+  /** The last layer's attention probabilities [B, heads, L, L]. */
+  public Operand<TFloat32> attention() {
+    return attention;
+  }
+
+  /**
+   * Adds a learned tensor to the model, for what wraps the encoder (a task head): it is initialized, loaded, read
+   * and exported with the encoder's own parameters. Dense kernels ({@code decays}) get weight decay in training.
+   */
+  public Variable<TFloat32> addParameter(String name, boolean decays, long... shape) {
+    return param(name, decays, shape);
+  }
+
+  /** Normal(0, 0.02) matrices and tables, zero biases and LayerNorm offsets, unit LayerNorm gains. */
+  public Map<String, Weight> randomWeights(long seed) {
+    java.util.Random random = new java.util.Random(seed);
+    Map<String, Weight> weights = new LinkedHashMap<>();
+    for (Parameter p : parameters.values()) {
+      float[] data = new float[Math.toIntExact(p.size())];
+      String n = p.name();
+      if (n.endsWith("/gamma")) {
+        Arrays.fill(data, 1f);
+      } else if (!n.endsWith("/bias") && !n.endsWith("/beta")) {
+        for (int i = 0; i < data.length; i++) {
+          data[i] = (float) (random.nextGaussian() * 0.02);
+        }
+      }
+      weights.put(n, new Weight(p.shape(), data));
+    }
+    return weights;
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+
+  private Variable<TFloat32> param(String name, boolean decays, long... shape) {
+    if (parameters.containsKey(name)) {
+      throw new IllegalStateException("parameter " + name + " is created twice");
+    }
+    String op = Names.op(name);
+    Variable<TFloat32> v = tf.withName(op).variable(Shape.of(shape), TFloat32.class);
+    Placeholder<TFloat32> p =
+        tf.withName(op + ".init_value").placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+    Assign<TFloat32> a = tf.withName(op + ".init").assign(v, p);
+    // Fetching a variable itself returns a reference tensor, which TF Java 1.1.0 does not free: read a copy.
+    Operand<TFloat32> read = tf.withName(op + ".read").identity(v);
+    parameters.put(name, new Parameter(name, shape.clone(), v, p, a, read, decays));
+    return v;
+  }
+
+  private Placeholder<TFloat32> floatFeed(InputConfig in, Names.Feed feed, long... shape) {
+    return tf.withName(Names.feed(in.name(), feed)).placeholder(TFloat32.class, Placeholder.shape(Shape.of(shape)));
+  }
+
+  private Placeholder<TInt32> intFeed(InputConfig in, Names.Feed feed, long... shape) {
+    return tf.withName(Names.feed(in.name(), feed)).placeholder(TInt32.class, Placeholder.shape(Shape.of(shape)));
+  }
+
+  private Operand<TFloat32> dropout(Operand<TFloat32> x, float rate) {
+    if (rate <= 0) {
+      return x;
+    }
+    // keep = 1 - rate * training; with training = 0, floor(1 + u) = 1 for u in [0, 1): the identity.
+    Operand<TFloat32> keep = tf.math.sub(tf.constant(1f), tf.math.mul(training, tf.constant(rate)));
+    // Stateless: the mask is a function of the fed seed and this site, so a resumed run draws what it would have.
+    Operand<TInt32> siteSeed = tf.math.add(dropoutSeed, tf.constant(new int[] {0, (int) seed++}));
+    Operand<TFloat32> u = tf.random.statelessRandomUniform(tf.shape(x), siteSeed, TFloat32.class);
+    return tf.math.div(tf.math.mul(x, tf.math.floor(tf.math.add(keep, u))), keep);
+  }
+
+  private Operand<TFloat32> layerNorm(String name, Operand<TFloat32> x) {
+    int h = config.encoder().width();
+    Variable<TFloat32> gamma = param(name + "/gamma", false, h);
+    Variable<TFloat32> beta = param(name + "/beta", false, h);
+    Operand<TInt32> axis = tf.constant(-1);
+    Operand<TFloat32> mean = tf.math.mean(x, axis, Mean.keepDims(true));
+    Operand<TFloat32> centered = tf.math.sub(x, mean);
+    Operand<TFloat32> var = tf.math.mean(tf.math.square(centered), axis, Mean.keepDims(true));
+    Operand<TFloat32> inv = tf.math.rsqrt(tf.math.add(var, tf.constant(config.encoder().layerNormEps())));
+    return tf.math.add(tf.math.mul(tf.math.mul(centered, inv), gamma), beta);
+  }
+
+  /** x [N, in] times kernel [in, out] plus bias. */
+  private Operand<TFloat32> dense(String name, Operand<TFloat32> x, int in, int out) {
+    Variable<TFloat32> w = param(name + "/kernel", true, in, out);
+    Variable<TFloat32> b = param(name + "/bias", false, out);
+    // BiasAdd, not Add: Grappler's remapper fuses MatMul + BiasAdd (+ GELU) into one oneDNN kernel.
+    return tf.nn.biasAdd(matMul(x, w), b);
+  }
+
+  private boolean mixed() {
+    return config.encoder().precision() == io.mmfuse.api.proto.Precision.MIXED_BFLOAT16;
+  }
+
+  /** a [N, K] times b [K, M], in bfloat16 under mixed precision (float32 in and out; casts have gradients). */
+  private Operand<TFloat32> matMul(Operand<TFloat32> a, Operand<TFloat32> b) {
+    if (!mixed()) {
+      return tf.linalg.matMul(a, b);
+    }
+    return tf.dtypes.cast(tf.linalg.matMul(bf16(a), bf16(b)), TFloat32.class);
+  }
+
+  /**
+   * Batched a [B, heads, L, d or L] times b [B, heads, L, d] (b transposed when {@code adjointB}), in bfloat16 under
+   * mixed precision. Built as {@code Einsum}, which TensorFlow's oneDNN build runs as {@code _MklEinsum} forward and,
+   * through Einsum's own gradient, backward. TF Java's {@code batchMatMul} is {@code BatchMatMulV3}, which oneDNN
+   * does not take: this model's attention ran 2.3x slower with it. {@code BatchMatMulV2} (through the raw op builder)
+   * was as fast forward, but its gradient is built from V3 again.
+   */
+  private Operand<TFloat32> batchMatMul(Operand<TFloat32> a, Operand<TFloat32> b, boolean adjointB) {
+    if (!mixed()) {
+      return einsum(a, b, adjointB);
+    }
+    return tf.dtypes.cast(einsum(bf16(a), bf16(b), adjointB), TFloat32.class);
+  }
+
+  private <T extends org.tensorflow.types.family.TNumber> Operand<T> einsum(Operand<T> a, Operand<T> b,
+      boolean adjointB) {
+    return tf.linalg.einsum(List.of(a, b), adjointB ? "bhqd,bhkd->bhqk" : "bhqk,bhkd->bhqd");
+  }
+
+  private Operand<TBfloat16> bf16(Operand<TFloat32> x) {
+    return tf.dtypes.cast(x, TBfloat16.class);
+  }
+
+  private Operand<TFloat32> activation(Operand<TFloat32> x) {
+    switch (config.encoder().activation()) {
+      case RELU:
+        return tf.nn.relu(x);
+      case GELU_TANH: {
+        Operand<TFloat32> cube = tf.math.mul(tf.math.mul(x, x), x);
+        Operand<TFloat32> inner =
+            tf.math.mul(tf.constant((float) Math.sqrt(2 / Math.PI)),
+                tf.math.add(x, tf.math.mul(tf.constant(0.044715f), cube)));
+        return tf.math.mul(tf.math.mul(tf.constant(0.5f), x), tf.math.add(tf.constant(1f), tf.math.tanh(inner)));
+      }
+      default: {
+        Operand<TFloat32> erf = tf.math.erf(tf.math.mul(x, tf.constant((float) (1 / Math.sqrt(2)))));
+        return tf.math.mul(tf.math.mul(tf.constant(0.5f), x), tf.math.add(tf.constant(1f), erf));
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------------------
+
+  private void buildModel(FusionStrategy strategy) {
+    int h = config.encoder().width();
+    List<FusionStrategy.Embedded> embedded = new ArrayList<>();
+    Variable<TFloat32> types =
+        config.modalityTypes() ? param("embed/modality_types", false, config.inputs().size(), h) : null;
+    for (int i = 0; i < config.inputs().size(); i++) {
+      InputConfig in = config.inputs().get(i);
+      FusionStrategy.Embedded e = embed(in);
+      if (types != null) {
+        Operand<TFloat32> type = tf.stridedSlice(types, Indices.at(i));
+        e = new FusionStrategy.Embedded(e.name(), tf.math.add(e.embeddings(), type), e.mask());
+      }
+      embedded.add(e);
+    }
+    Operand<TFloat32> globalCls = null;
+    if (config.globalCls()) {
+      Variable<TFloat32> cls = param("embed/global_cls", false, h);
+      Operand<TFloat32> first = embedded.get(0).mask();
+      // [B, 1, H]: the CLS vector broadcast over the batch.
+      Operand<TFloat32> zeros = tf.expandDims(tf.expandDims(tf.math.mul(
+          tf.slice(first, tf.constant(new int[] {0, 0}), tf.constant(new int[] {-1, 1})), tf.constant(0f)),
+          tf.constant(-1)), tf.constant(-1));
+      globalCls = tf.math.add(tf.reshape(zeros, tf.constant(new int[] {-1, 1, 1})), cls);
+    }
+    FusionStrategy.Fused fused = strategy.fuse(tf, embedded, globalCls);
+    fusedMask = tf.withName(Names.FUSED_MASK).identity(fused.mask());
+    encode(fused.embeddings(), fused.mask());
+  }
+
+  private FusionStrategy.Embedded embed(InputConfig in) {
+    int h = config.encoder().width();
+    String p = "embed/" + in.name();
+    Placeholder<TFloat32> mask = floatFeed(in, Names.Feed.MASK, -1, -1);
+    Operand<TFloat32> x;
+    if (in.kind() == TokenKind.DISCRETE) {
+      Placeholder<TInt32> ids = intFeed(in, Names.Feed.IDS, -1, -1);
+      Variable<TFloat32> table = param(p + "/tokens", false, in.vocabularySize(), h);
+      x = tf.gather(table, ids, tf.constant(0));
+      if (in.scaled()) {
+        Placeholder<TFloat32> scales = floatFeed(in, Names.Feed.SCALES, -1, -1);
+        x = tf.math.mul(x, tf.expandDims(scales, tf.constant(-1)));
+      }
+    } else {
+      Placeholder<TFloat32> features = floatFeed(in, Names.Feed.FEATURES, -1, -1, in.featureWidth());
+      Operand<TFloat32> flat = tf.reshape(features, tf.constant(new int[] {-1, in.featureWidth()}));
+      Operand<TFloat32> projected = dense(p + "/projection", flat, in.featureWidth(), h);
+      x = tf.reshape(projected, tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {h})), tf.constant(0)));
+    }
+    if (in.maxPositions() > 0) {
+      Variable<TFloat32> table = param(p + "/positions", false, in.maxPositions(), h);
+      if (in.layout() == PositionLayout.GRID) {
+        Placeholder<TInt32> index = intFeed(in, Names.Feed.POS_INDEX, -1, -1, 4);
+        Placeholder<TFloat32> weight = floatFeed(in, Names.Feed.POS_WEIGHT, -1, -1, 4);
+        Operand<TFloat32> rows = tf.gather(table, index, tf.constant(0));
+        Operand<TFloat32> mixed =
+            tf.reduceSum(tf.math.mul(rows, tf.expandDims(weight, tf.constant(-1))), tf.constant(2));
+        x = tf.math.add(x, mixed);
+      } else {
+        Placeholder<TInt32> positions = intFeed(in, Names.Feed.POSITIONS, -1, -1);
+        x = tf.math.add(x, tf.gather(table, positions, tf.constant(0)));
+      }
+    }
+    if (in.missingToken()) {
+      // 1 at the slot of a missing input's one token: that slot holds the learned [MISSING] vector instead.
+      Placeholder<TFloat32> missing = floatFeed(in, Names.Feed.MISSING, -1, -1);
+      Variable<TFloat32> vector = param(p + "/missing", false, h);
+      Operand<TFloat32> ind = tf.expandDims(missing, tf.constant(-1));
+      x = tf.math.add(tf.math.mul(x, tf.math.sub(tf.constant(1f), ind)), tf.math.mul(ind, vector));
+    }
+    if (in.segments() > 0) {
+      Placeholder<TInt32> segments = intFeed(in, Names.Feed.SEGMENTS, -1, -1);
+      Variable<TFloat32> table = param(p + "/segments", false, in.segments(), h);
+      x = tf.math.add(x, tf.gather(table, segments, tf.constant(0)));
+    }
+    Operand<TFloat32> m = mask;
+    if (in.cls()) {
+      Variable<TFloat32> cls = param(p + "/cls", false, h);
+      Variable<TFloat32> clsPosition = param(p + "/cls_position", false, h);
+      Operand<TFloat32> ones = tf.onesLike(tf.slice(mask, tf.constant(new int[] {0, 0}), tf.constant(new int[] {-1, 1})));
+      Operand<TFloat32> clsToken =
+          tf.math.mul(tf.expandDims(ones, tf.constant(-1)), tf.math.add(cls, clsPosition));
+      x = tf.concat(List.of(clsToken, x), tf.constant(1));
+      m = tf.concat(List.of(ones, mask), tf.constant(1));
+    }
+    if (in.embeddingNorm()) {
+      x = layerNorm(p + "/norm", x);
+    }
+    x = dropout(x, config.encoder().dropout());
+    return new FusionStrategy.Embedded(in.name(), x, m);
+  }
+
+  private void encode(Operand<TFloat32> x3, Operand<TFloat32> mask) {
+    EncoderConfig e = config.encoder();
+    int h = e.width();
+    int heads = e.heads();
+    int d = h / heads;
+    // [B, L] -> additive bias [B, 1, 1, L]: 0 for real tokens, the most negative float for padding (as HF does).
+    Operand<TFloat32> bias = tf.math.mul(tf.math.sub(tf.constant(1f), mask), tf.constant(-Float.MAX_VALUE));
+    bias = tf.expandDims(tf.expandDims(bias, tf.constant(1)), tf.constant(1));
+    Operand<TInt32> shape3 = tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {h})), tf.constant(0));
+    Operand<TInt32> shapeQkv =
+        tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {3, heads, d})), tf.constant(0));
+    Operand<TFloat32> x = tf.reshape(x3, tf.constant(new int[] {-1, h}));
+    Operand<TFloat32> scale = tf.constant((float) (1 / Math.sqrt(d)));
+    for (int l = 0; l < e.layers(); l++) {
+      String p = "encoder/layer_" + l;
+      Operand<TFloat32> attnIn = e.preNorm() ? layerNorm(p + "/norm1", x) : x;
+      Operand<TFloat32> qkv = tf.reshape(dense(p + "/attention/qkv", attnIn, h, 3 * h), shapeQkv);
+      Operand<TFloat32> split = tf.linalg.transpose(qkv, tf.constant(new int[] {2, 0, 3, 1, 4}));
+      // Unpack, not three strided slices: its gradient is one Pack instead of three zero-filled StridedSliceGrads.
+      List<org.tensorflow.Output<TFloat32>> parts = tf.unstack(split, 3L, org.tensorflow.op.core.Unstack.axis(0L))
+          .output();
+      Operand<TFloat32> q = tf.math.mul(parts.get(0), scale);
+      Operand<TFloat32> k = parts.get(1);
+      Operand<TFloat32> v = parts.get(2);
+      Operand<TFloat32> scores = tf.math.add(batchMatMul(q, k, true), bias);
+      Operand<TFloat32> probs = tf.withName(Names.attentionProbs(l)).nn.softmax(scores);
+      if (l == e.layers() - 1) {
+        attention = tf.withName(Names.ATTENTION).identity(probs);
+      }
+      probs = dropout(probs, e.attentionDropout());
+      Operand<TFloat32> context = batchMatMul(probs, v, false);
+      Operand<TFloat32> merged =
+          tf.reshape(tf.linalg.transpose(context, tf.constant(new int[] {0, 2, 1, 3})), tf.constant(new int[] {-1, h}));
+      Operand<TFloat32> attnOut = dropout(dense(p + "/attention/output", merged, h, h), e.dropout());
+      x = e.preNorm() ? tf.math.add(x, attnOut) : layerNorm(p + "/norm1", tf.math.add(x, attnOut));
+      Operand<TFloat32> ffnIn = e.preNorm() ? layerNorm(p + "/norm2", x) : x;
+      Operand<TFloat32> hidden = activation(dense(p + "/ffn/in", ffnIn, h, e.ffnWidth()));
+      Operand<TFloat32> ffnOut = dropout(dense(p + "/ffn/out", hidden, e.ffnWidth(), h), e.dropout());
+      x = e.preNorm() ? tf.math.add(x, ffnOut) : layerNorm(p + "/norm2", tf.math.add(x, ffnOut));
+    }
+    if (e.finalNorm()) {
+      x = layerNorm("encoder/final_norm", x);
+    }
+    lastHiddenState = tf.withName(Names.LAST_HIDDEN_STATE).reshape(x, shape3);
+    if (e.pooler()) {
+      Operand<TFloat32> first = tf.reshape(
+          tf.slice(lastHiddenState, tf.constant(new int[] {0, 0, 0}), tf.constant(new int[] {-1, 1, -1})),
+          tf.constant(new int[] {-1, h}));
+      pooled = tf.withName(Names.POOLER_OUTPUT).math.tanh(dense("pooler", first, h, h));
+    }
+  }
+
+}

@@ -1,0 +1,12 @@
+package io.mmfuse.fusion.graph;
+
+import com.google.inject.Module;
+import io.mmfuse.api.plugin.ModalityPlugin;
+
+/** fusion-core's own plugin: declares the set of fusion strategies that other plugins add to. */
+public final class FusionPlugin implements ModalityPlugin {
+  @Override
+  public Module module() {
+    return FusionStrategies::bind;
+  }
+}

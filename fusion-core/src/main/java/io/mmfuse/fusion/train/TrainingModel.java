@@ -1,0 +1,153 @@
+package io.mmfuse.fusion.train;
+
+import io.mmfuse.fusion.bundle.BundleWriter;
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.FusionGraph;
+import io.mmfuse.fusion.graph.Names;
+import io.mmfuse.fusion.graph.Weight;
+import io.mmfuse.fusion.session.Call;
+import io.mmfuse.fusion.session.InputFeed;
+import io.mmfuse.fusion.session.ModelSession;
+import io.mmfuse.fusion.session.Parameters;
+import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.api.proto.Task;
+import java.nio.file.Path;
+import java.util.Map;
+import org.tensorflow.Graph;
+import org.tensorflow.proto.ConfigProto;
+import org.tensorflow.proto.RunMetadata;
+
+/**
+ * A {@link TrainingGraph} in its own session: optimizer steps, predictions, weights in and out, checkpoints and the
+ * SavedModel export. Close it to free the native graph and session.
+ */
+public final class TrainingModel implements AutoCloseable {
+  private final TrainingGraph graph;
+  private final ModelSession session;
+
+  private TrainingModel(TrainingGraph graph, ModelSession session) {
+    this.graph = graph;
+    this.session = session;
+  }
+
+  /** Builds the training graph and its session (null config: TensorFlow's defaults). */
+  public static TrainingModel create(FusionConfig config, Task task, int outputs, AdamW optimizer,
+      ConfigProto sessionConfig) {
+    Graph g = new Graph();
+    TrainingGraph built;
+    try {
+      built = TrainingGraph.build(config, task, outputs, optimizer, g);
+    } catch (RuntimeException e) {
+      g.close();
+      throw e;
+    }
+    return new TrainingModel(built, ModelSession.create(g, sessionConfig));
+  }
+
+  /** The fused model inside. */
+  public FusionGraph graph() {
+    return graph.model();
+  }
+
+  public Task task() {
+    return graph.task();
+  }
+
+  public int outputs() {
+    return graph.outputs();
+  }
+
+  /** Random parameters, zero optimizer state. */
+  public void initializeRandom(long seed) {
+    load(graph.model().randomWeights(seed), "random initialization");
+  }
+
+  /** Assigns parameters (every one must be given) and resets the optimizer state. */
+  public void load(Map<String, Weight> weights, String source) {
+    Parameters.assign(session, graph.model(), weights, source, false);
+    session.run(Names.RESET_OPTIMIZER);
+  }
+
+  /** Assigns the parameters that {@code weights} holds (the others keep their value), e.g. an imported encoder. */
+  public void loadPartial(Map<String, Weight> weights, String source) {
+    Parameters.assign(session, graph.model(), weights, source, true);
+  }
+
+  /** Reads every parameter. */
+  public Map<String, Weight> weights() {
+    return Parameters.read(session, graph.model());
+  }
+
+  /** One optimizer step on a batch; returns the batch's loss before the step. */
+  public float trainStep(Map<String, InputFeed> feeds, float[] labels, float learningRate) {
+    return trainStep(feeds, labels, learningRate, 0);
+  }
+
+  /** One optimizer step whose dropout masks are drawn from {@code seed} (the trainer passes the step number). */
+  public float trainStep(Map<String, InputFeed> feeds, float[] labels, float learningRate, int seed) {
+    try (Call call = trainCall(feeds, labels, learningRate, seed)) {
+      return call.run().scalar(0);
+    }
+  }
+
+  /** One optimizer step, as {@link #trainStep}, traced: where each op ran and for how long (for profiling). */
+  public RunMetadata traceTrainStep(Map<String, InputFeed> feeds, float[] labels, float learningRate, int seed) {
+    try (Call call = trainCall(feeds, labels, learningRate, seed)) {
+      return call.traced().run().metadata();
+    }
+  }
+
+  private Call trainCall(Map<String, InputFeed> feeds, float[] labels, float learningRate, int seed) {
+    Call call = session.call();
+    try {
+      int batch = call.feedInputs(graph.model().config(), feeds);
+      if (labels.length != batch * graph.outputs()) {
+        throw new InvalidInputException("labels: expected " + batch + " x " + graph.outputs() + " values, found "
+            + labels.length);
+      }
+      call.feedFloats(Names.LABELS, labels, batch, graph.outputs()).feedScalar(Names.LEARNING_RATE, learningRate)
+          .feedScalar(Names.TRAINING, 1f).feedInts(Names.DROPOUT_SEED, new int[] {seed, 7919}, 2)
+          .target(Names.TRAIN_STEP).fetch(Names.LOSS);
+      return call;
+    } catch (RuntimeException e) {
+      call.close();
+      throw e;
+    }
+  }
+
+  /** Predictions [B, outputs] for a batch (no dropout). */
+  public float[] predict(Map<String, InputFeed> feeds) {
+    try (Call call = session.call()) {
+      call.feedInputs(graph.model().config(), feeds);
+      return call.fetch(Names.PREDICTIONS).run().floats(0);
+    }
+  }
+
+  /** Runs {@link #predict} once, traced: where each op ran and for how long (for profiling). */
+  public RunMetadata traceForward(Map<String, InputFeed> feeds) {
+    try (Call call = session.call()) {
+      call.feedInputs(graph.model().config(), feeds);
+      return call.fetch(Names.PREDICTIONS).traced().run().metadata();
+    }
+  }
+
+  /** Saves every variable (parameters and optimizer state) to a checkpoint prefix. */
+  public void saveCheckpoint(Path prefix) {
+    session.save(prefix);
+  }
+
+  /** Restores every variable from a checkpoint prefix. */
+  public void restoreCheckpoint(Path prefix) {
+    session.restore(prefix);
+  }
+
+  /** Writes this model's SavedModel, with the serving signature of {@link TrainingGraph#servingSignature()}. */
+  public void exportTo(BundleWriter bundle) {
+    bundle.savedModel(session.session(), graph.servingSignature());
+  }
+
+  @Override
+  public void close() {
+    session.close();
+  }
+}
