@@ -14,15 +14,43 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-/** Reads, writes and checks model specs in protobuf text format. */
+/**
+ * Reads, writes and checks model specs in protobuf text format. The modalities' settings messages are spelled out
+ * in the text by their full names; the types known are those of the plugins on this class's class path and of every
+ * plugin wired since ({@link io.mmfuse.api.plugin.Plugins}).
+ */
 public final class Specs {
   private Specs() {}
+
+  private static final java.util.Map<String, com.google.protobuf.Descriptors.Descriptor> TYPES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+  private static volatile boolean classPathScanned;
+
+  /** Makes these settings types readable and printable in specs. */
+  public static void register(java.util.Collection<com.google.protobuf.Descriptors.Descriptor> types) {
+    types.forEach(d -> TYPES.put(d.getFullName(), d));
+  }
+
+  private static com.google.protobuf.TypeRegistry types() {
+    if (!classPathScanned) {
+      classPathScanned = true;
+      try {
+        for (io.mmfuse.api.plugin.ModalityPlugin p : io.mmfuse.api.plugin.Plugins.discover(Specs.class
+            .getClassLoader())) {
+          register(p.messageTypes());
+        }
+      } catch (InvalidConfigurationException e) {
+        // A broken plugin is reported when the plugins are wired; the spec may not need it.
+      }
+    }
+    return com.google.protobuf.TypeRegistry.newBuilder().add(TYPES.values()).build();
+  }
 
   /** Parses a spec from text format; {@code source} names it in errors. */
   public static ModelSpec parse(String text, String source) {
     ModelSpec.Builder b = ModelSpec.newBuilder();
     try {
-      TextFormat.getParser().merge(text, b);
+      TextFormat.Parser.newBuilder().setTypeRegistry(types()).build().merge(text, b);
     } catch (TextFormat.ParseException e) {
       throw new InvalidConfigurationException(
           "spec " + source + ": line " + e.getLine() + ", column " + e.getColumn() + ": " + e.getMessage(), e);
@@ -43,7 +71,7 @@ public final class Specs {
 
   /** Returns a spec in text format. */
   public static String toText(ModelSpec spec) {
-    return TextFormat.printer().printToString(spec);
+    return TextFormat.printer().usingTypeRegistry(types()).printToString(spec);
   }
 
   /** Writes a spec in text format, replacing the file only once the whole text is written. */

@@ -7,32 +7,32 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mmfuse.api.proto.Activation;
 import io.mmfuse.api.proto.BackboneSpec;
 import io.mmfuse.api.proto.HeadSpec;
-import io.mmfuse.api.proto.ImageSettings;
 import io.mmfuse.api.proto.InputSpec;
 import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.api.proto.NormPlacement;
 import io.mmfuse.api.proto.Task;
-import io.mmfuse.api.proto.TextSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SpecsTest {
+  /** A plugin's settings message, as far as api can tell: any message; here protobuf's own Struct and Duration. */
+  static final com.google.protobuf.Struct WINDOW = com.google.protobuf.Struct.newBuilder()
+      .putFields("window", com.google.protobuf.Value.newBuilder().setNumberValue(32).build()).build();
+
+  static {
+    Specs.register(java.util.List.of(com.google.protobuf.Struct.getDescriptor(),
+        com.google.protobuf.Duration.getDescriptor()));
+  }
+
   static ModelSpec sample() {
     return ModelSpec.newBuilder()
         .setName("vqa")
         .addInputs(
-            InputSpec.newBuilder()
-                .setName("question")
-                .setModality("text")
-                .setText(TextSettings.newBuilder().setTokenizerFile("tokenizer.json").setAddSpecialTokens(true)))
-        .addInputs(
-            InputSpec.newBuilder()
-                .setName("picture")
-                .setModality("image")
-                .setImage(ImageSettings.newBuilder().setPreset("vit").setPatchSize(16).setShortestEdge(224)))
-        .addInputs(InputSpec.newBuilder().setName("series").setModality("timeseries").putOptions("window", "32"))
+            Settings.with(InputSpec.newBuilder().setName("question").setModality("text").build(),
+                com.google.protobuf.Duration.newBuilder().setSeconds(224).build()))
+        .addInputs(Settings.with(InputSpec.newBuilder().setName("series").setModality("timeseries").build(), WINDOW))
         .setBackbone(
             BackboneSpec.newBuilder()
                 .setWidth(256)
@@ -56,7 +56,28 @@ class SpecsTest {
     ModelSpec back = Specs.read(file);
     assertEquals(spec, back);
     assertTrue(Specs.toText(spec).contains("name: \"question\""));
-    assertTrue(Specs.toText(spec).contains("shortest_edge: 224"));
+    // Settings are spelled out by their type's name, not as bytes.
+    assertTrue(Specs.toText(spec).contains("[mmfuse/google.protobuf.Duration] {\n      seconds: 224"),
+        Specs.toText(spec));
+    assertEquals(WINDOW, Settings.of(back.getInputs(1), com.google.protobuf.Struct.class));
+  }
+
+  @Test
+  void settingsOfAnotherTypeThanTheModalityExpectsAreRefusedNamingBoth() {
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+        () -> Settings.of(sample().getInputs(1), com.google.protobuf.Duration.class));
+    assertTrue(e.getMessage().contains("input 'series': settings of type google.protobuf.Struct; modality"
+        + " 'timeseries' expects google.protobuf.Duration"), e.getMessage());
+    assertEquals(com.google.protobuf.Duration.getDefaultInstance(),
+        Settings.of(InputSpec.newBuilder().setName("x").build(), com.google.protobuf.Duration.class));
+  }
+
+  @Test
+  void settingsOfATypeNoPluginProvidesAreAParseErrorWithTheLine() {
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class,
+        () -> Specs.parse("inputs { name: \"a\" modality: \"smell\"\n settings { [mmfuse/acme.SmellSettings] { } } }",
+            "smell.spec"));
+    assertTrue(e.getMessage().contains("smell.spec: line 2"), e.getMessage());
   }
 
   @Test

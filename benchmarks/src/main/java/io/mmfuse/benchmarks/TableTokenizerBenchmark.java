@@ -1,10 +1,10 @@
 package io.mmfuse.benchmarks;
 
 import io.mmfuse.api.TokenSequence;
-import io.mmfuse.api.proto.TableSettings;
 import io.mmfuse.modality.table.CsvTables;
 import io.mmfuse.modality.table.TableData;
 import io.mmfuse.modality.table.TableTokenizer;
+import io.mmfuse.modality.table.proto.TableSettings;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;

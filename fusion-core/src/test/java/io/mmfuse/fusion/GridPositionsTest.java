@@ -1,9 +1,9 @@
 package io.mmfuse.fusion;
 
-import io.mmfuse.fusion.graph.GridPositions;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.mmfuse.fusion.internal.GridPositions;
 import org.junit.jupiter.api.Test;
 
 class GridPositionsTest {

@@ -36,6 +36,11 @@ import org.tensorflow.types.TFloat32;
  * leave XLA off still do not compile with it.
  */
 public final class TensorFlowRuntime {
+  static {
+    // Before TensorFlow's native code loads: its INFO lines stay off standard error unless asked for.
+    NativeLogging.quietByDefault();
+  }
+
   private TensorFlowRuntime() {}
 
   /**

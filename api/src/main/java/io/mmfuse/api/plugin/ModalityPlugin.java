@@ -21,6 +21,14 @@ public interface ModalityPlugin {
   /** Returns the Guice module that binds this plugin's factories (and anything they need). */
   Module module();
 
+  /**
+   * The protobuf messages this plugin's specs carry (its {@link io.mmfuse.api.Settings}), so that a spec's text
+   * format can spell them out: {@code List.of(MySettings.getDescriptor())}. None by default.
+   */
+  default java.util.List<com.google.protobuf.Descriptors.Descriptor> messageTypes() {
+    return java.util.List.of();
+  }
+
   /** Returns the set every plugin adds its tokenizer factories to. */
   static Multibinder<TokenizerFactory> tokenizerFactories(Binder binder) {
     return Multibinder.newSetBinder(binder, TokenizerFactory.class);

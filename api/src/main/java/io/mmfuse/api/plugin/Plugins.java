@@ -46,6 +46,7 @@ public final class Plugins {
     List<Module> modules = new ArrayList<>();
     for (ModalityPlugin p : discover(loader)) {
       modules.add(p.module());
+      io.mmfuse.api.Specs.register(p.messageTypes());
     }
     modules.addAll(List.of(extra));
     modules.add(binder -> {

@@ -1,29 +1,28 @@
 package io.mmfuse.examples.bench;
 
-import io.mmfuse.fusion.bundle.Checksums;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import io.mmfuse.api.Specs;
+import io.mmfuse.api.plugin.ModalityRegistry;
+import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.api.proto.Precision;
+import io.mmfuse.api.proto.Task;
+import io.mmfuse.examples.bench.Workloads.Workload;
 import io.mmfuse.fusion.data.Dataset;
 import io.mmfuse.fusion.graph.FusionConfig;
 import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.internal.Checksums;
 import io.mmfuse.fusion.session.Call;
 import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.fusion.train.AdamW;
 import io.mmfuse.fusion.train.Trainer;
 import io.mmfuse.fusion.train.TrainingConfig;
 import io.mmfuse.fusion.train.TrainingModel;
-import io.mmfuse.api.proto.Precision;
-import io.mmfuse.api.proto.Task;
-
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
-import io.mmfuse.api.Specs;
-import io.mmfuse.api.plugin.ModalityRegistry;
-import io.mmfuse.api.proto.ModelSpec;
-import io.mmfuse.examples.bench.Workloads.Workload;
 import io.mmfuse.modality.image.ImageConfig;
 import io.mmfuse.modality.image.ImageDecoder;
 import io.mmfuse.modality.image.ImageProcessor;
-import io.mmfuse.modality.image.Simd;
 import io.mmfuse.modality.image.Patches;
+import io.mmfuse.modality.image.Simd;
 import io.mmfuse.modality.text.HfTokenizer;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
@@ -285,10 +284,10 @@ public final class Bench {
       Workload w = Workloads.SMALL;
       String spec = """
           inputs { name: "text" modality: "text"
-            text { tokenizer_file: "vocab.txt" lowercase: true add_special_tokens: true max_length: 64 } }
-          inputs { name: "image" modality: "image" image { preset: "vit" } }
-          inputs { name: "table" modality: "table" table {
-            columns { name: "text" kind: IGNORED } columns { name: "image" kind: IGNORED } } }
+            settings { [mmfuse/mmfuse.text.TextSettings] { tokenizer_file: "vocab.txt" lowercase: true add_special_tokens: true max_length: 64 } } }
+          inputs { name: "image" modality: "image" settings { [mmfuse/mmfuse.image.ImageSettings] { preset: "vit" } } }
+          inputs { name: "table" modality: "table" settings { [mmfuse/mmfuse.table.TableSettings] {
+            columns { name: "text" kind: IGNORED } columns { name: "image" kind: IGNORED } } } }
           backbone { width: %d layers: %d heads: %d ffn_width: %d norm: PRE activation: GELU fusion: "concat"
             final_layer_norm: true precision: %s }
           """.formatted(w.width(), w.layers(), w.heads(), w.ffn(),

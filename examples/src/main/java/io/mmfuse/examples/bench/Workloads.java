@@ -1,13 +1,13 @@
 package io.mmfuse.examples.bench;
 
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.fusion.graph.EncoderConfig;
 import io.mmfuse.fusion.graph.FusionConfig;
 import io.mmfuse.fusion.graph.FusionStrategies;
-import io.mmfuse.fusion.graph.GridPositions;
 import io.mmfuse.fusion.graph.InputConfig;
+import io.mmfuse.fusion.internal.GridPositions;
 import io.mmfuse.fusion.session.InputFeed;
-import io.mmfuse.api.proto.PositionLayout;
-import io.mmfuse.api.proto.TokenKind;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,8 +1,8 @@
 package io.mmfuse.examples.cli;
 
-import io.mmfuse.fusion.bundle.Checksums;
 import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.examples.bench.Bench;
+import io.mmfuse.fusion.internal.Checksums;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;

@@ -36,7 +36,7 @@ final class EvalCommand implements Callable<Integer> {
             runtime.forBundle(model))) {
       RuntimeMixin.warn(spec, p.runtimeWarning());
       String column = label != null ? label : p.spec().getHead().getLabelColumn();
-      Dataset d = Dataset.read(data, column, p.spec());
+      Dataset d = Dataset.read(data, column, p.spec(), loaded.registry());
       Map<String, Double> metrics = Evaluator.evaluate(LabelEncoder.of(p.spec().getHead()),
           p.predictAll(d.examples()), d.labels(), data.toString());
       spec.commandLine().getOut().println(Json.metrics(metrics));

@@ -7,9 +7,9 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code mmfuse predict}: one JSON object per input row, in order. */
 @Command(name = "predict", description = "Predict with a model bundle; one JSON object per row (JSONL).")
@@ -34,7 +34,7 @@ final class PredictCommand implements Callable<Integer> {
         Predictor p = Predictor.load(model, loaded.registry(),
             runtime.forBundle(model))) {
       RuntimeMixin.warn(spec, p.runtimeWarning());
-      Dataset d = Dataset.read(input, null, p.spec());
+      Dataset d = Dataset.read(input, null, p.spec(), loaded.registry());
       LabelEncoder labels = LabelEncoder.of(p.spec().getHead());
       for (float[] v : p.predictAll(d.examples())) {
         out.println(Json.prediction(labels, v));

@@ -1,11 +1,11 @@
 package io.mmfuse.examples.cli;
 
+import io.mmfuse.api.Specs;
+import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.fusion.data.Dataset;
 import io.mmfuse.fusion.train.ProgressLog;
 import io.mmfuse.fusion.train.Trainer;
 import io.mmfuse.fusion.train.TrainingConfig;
-import io.mmfuse.api.Specs;
-import io.mmfuse.api.proto.ModelSpec;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -65,10 +65,17 @@ final class TrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws java.io.IOException {
+    try (LoadedPlugins loaded = new LoadedPlugins(plugins)) {
+      return train(loaded.registry());
+    }
+  }
+
+  private int train(io.mmfuse.api.plugin.ModalityRegistry registry) {
+    // The plugins are wired first: the spec may carry their settings messages.
     ModelSpec s = specFile == null ? ModelSpec.getDefaultInstance() : Specs.validateLenient(Specs.read(specFile));
     s = s.toBuilder().setRuntime(runtime.over(s.getRuntime()).toSpec()).build();
     Path specDir = specFile == null ? data.toAbsolutePath().getParent() : specFile.toAbsolutePath().getParent();
-    Dataset d = Dataset.read(data, label, s);
+    Dataset d = Dataset.read(data, label, s, registry);
     TrainingConfig.Builder config = TrainingConfig.builder().optCosine(cosine).optResume(resume);
     if (epochs != null) {
       config.optEpochs(epochs);
@@ -89,10 +96,7 @@ final class TrainCommand implements Callable<Integer> {
       config.optPatience(patience);
     }
     PrintStream log = System.err;
-    Trainer.Result r;
-    try (LoadedPlugins loaded = new LoadedPlugins(plugins)) {
-      r = new Trainer(config.build(), loaded.registry()).addListener(new ProgressLog(log)).fit(s, d, specDir, out);
-    }
+    Trainer.Result r = new Trainer(config.build(), registry).addListener(new ProgressLog(log)).fit(s, d, specDir, out);
     log.printf(java.util.Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),
         r.bestEpoch(), r.epochsRun(), out);
     spec.commandLine().getOut().println(Json.metrics(r.validation()));

@@ -1,15 +1,15 @@
 package io.mmfuse.examples.demo;
 
-import io.mmfuse.fusion.data.Dataset;
-import io.mmfuse.fusion.inference.Predictor;
-import io.mmfuse.fusion.train.ProgressLog;
-import io.mmfuse.fusion.train.Trainer;
-import io.mmfuse.fusion.train.TrainingConfig;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.plugin.ModalityRegistry;
 import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.ProgressLog;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -57,15 +57,15 @@ public final class DemoRun {
       """;
   static final String QUESTION = """
       inputs { name: "question" modality: "text"
-        text { tokenizer_file: "vocab.txt" lowercase: true add_special_tokens: true max_length: 24 } }
+        settings { [mmfuse/mmfuse.text.TextSettings] { tokenizer_file: "vocab.txt" lowercase: true add_special_tokens: true max_length: 24 } } }
       """;
   static final String IMAGE = """
       inputs { name: "image" modality: "image"
-        image { preset: "vit" resize_height: 32 resize_width: 32 patch_size: 8 } }
+        settings { [mmfuse/mmfuse.image.ImageSettings] { preset: "vit" resize_height: 32 resize_width: 32 patch_size: 8 } } }
       """;
   static final String TABLE = """
-      inputs { name: "table" modality: "table" table {
-        columns { name: "image" kind: IGNORED } columns { name: "question" kind: IGNORED } } }
+      inputs { name: "table" modality: "table" settings { [mmfuse/mmfuse.table.TableSettings] {
+        columns { name: "image" kind: IGNORED } columns { name: "question" kind: IGNORED } } } }
       """;
 
   public Summary run() throws IOException {

@@ -25,10 +25,28 @@ final class PluginJars {
 
   /** Compiles the sources (class name to source) and jars them with a service file listing {@code pluginClass}. */
   static Path build(Path workDir, Path jar, String pluginClass, Map<String, String> sources) throws IOException {
+    return build(workDir, jar, pluginClass, sources, apiClassPath());
+  }
+
+  /**
+   * As {@link #build}, compiled against fusion-core and TensorFlow Java as well: a plugin that adds a fusion
+   * strategy.
+   */
+  static Path buildAgainstFusionCore(Path workDir, Path jar, String pluginClass, Map<String, String> sources)
+      throws IOException {
+    return build(workDir, jar, pluginClass, sources, String.join(File.pathSeparator, apiClassPath(),
+        ModalityRegistry.origin(io.mmfuse.fusion.graph.FusionStrategy.class),
+        ModalityRegistry.origin(org.tensorflow.op.Ops.class),
+        ModalityRegistry.origin(org.tensorflow.ndarray.Shape.class),
+        ModalityRegistry.origin(org.tensorflow.proto.DataType.class)));
+  }
+
+  private static Path build(Path workDir, Path jar, String pluginClass, Map<String, String> sources,
+      String classPath) throws IOException {
     Path src = Files.createTempDirectory(workDir, "src");
     Path classes = Files.createTempDirectory(workDir, "classes");
     List<String> args = new ArrayList<>();
-    args.addAll(List.of("-d", classes.toString(), "-classpath", apiClassPath(), "--release", "17"));
+    args.addAll(List.of("-d", classes.toString(), "-classpath", classPath, "--release", "17"));
     for (Map.Entry<String, String> e : sources.entrySet()) {
       Path file = src.resolve(e.getKey().replace('.', '/') + ".java");
       Files.createDirectories(file.getParent());

@@ -46,8 +46,9 @@ class TimeSeriesPluginTest {
     Path bert = Path.of("../modality-text/src/test/resources/fixtures/text/bert-base-uncased-tokenizer.json")
         .toAbsolutePath();
     Files.writeString(dir.resolve("model.spec"), """
-        inputs { name: "note" modality: "text" text { tokenizer_file: "%s" add_special_tokens: true max_length: 16 } }
-        inputs { name: "readings" modality: "timeseries" options { key: "window" value: "3" } }
+        inputs { name: "note" modality: "text" settings { [mmfuse/mmfuse.text.TextSettings] { tokenizer_file: "%s" add_special_tokens: true max_length: 16 } } }
+        inputs { name: "readings" modality: "timeseries"
+          settings { [mmfuse/example.timeseries.TimeSeriesSettings] { window: 3 standardize: true } } }
         backbone { width: 32 layers: 1 heads: 2 ffn_width: 64 norm: PRE activation: GELU fusion: "concat"
           final_layer_norm: true }
         """.formatted(bert));
@@ -62,11 +63,35 @@ class TimeSeriesPluginTest {
         "--input", dir.resolve("series.csv").toString());
     assertEquals("0", predict[2], predict[1]);
     assertEquals(300, predict[0].lines().count());
+    // The plugin's typed settings and fitted state travel in the bundle's spec, readable by name.
+    String saved = Files.readString(model.resolve("model.spec"));
+    assertTrue(saved.contains("[mmfuse/example.timeseries.TimeSeriesSettings]") && saved.contains("readings: 2700"),
+        saved);
     // Without the plugin directory the bundle cannot be loaded, and says which modality is missing.
     String[] without = TrainingCli.run("predict", "--model", model.toString(), "--input",
         dir.resolve("series.csv").toString());
     assertEquals("2", without[2]);
     assertTrue(without[1].contains("unknown modality 'timeseries'"), without[1]);
+  }
+
+  @Test
+  void itsModalityClaimsAColumnOfNumericSeriesWhenNoSpecNamesTheInputs(@TempDir Path dir) throws Exception {
+    List<String> rows = new ArrayList<>(List.of("note,readings,amount"));
+    for (int i = 0; i < 20; i++) {
+      rows.add("\"a note of several words\",\"" + i + " " + (i + 1) + " " + (i + 2) + " " + (i + 3) + "\"," + i);
+    }
+    Files.write(dir.resolve("d.csv"), rows);
+    try (var loader = io.mmfuse.api.plugin.Plugins.openPluginDirectory(PLUGINS, getClass().getClassLoader())) {
+      var registry = io.mmfuse.api.plugin.Plugins.load(loader);
+      var d = io.mmfuse.fusion.data.Dataset.read(dir.resolve("d.csv"), null, null, registry);
+      assertEquals(List.of("note:text", "readings:timeseries", "table:table"),
+          d.inputs().stream().map(in -> in.getName() + ":" + in.getModality()).toList());
+      // Without the plugin, the same column is free text.
+      var plain = io.mmfuse.fusion.data.Dataset.read(dir.resolve("d.csv"), null, null,
+          io.mmfuse.api.plugin.Plugins.load(getClass().getClassLoader()));
+      assertEquals(List.of("note:text", "readings:text", "table:table"),
+          plain.inputs().stream().map(in -> in.getName() + ":" + in.getModality()).toList());
+    }
   }
 
   /** Runs the command line, returning stdout, stderr and the exit code. */

@@ -1,8 +1,5 @@
 package io.mmfuse.examples.train;
 
-import io.mmfuse.fusion.data.Dataset;
-import io.mmfuse.fusion.train.Trainer;
-import io.mmfuse.fusion.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mmfuse.api.CheckpointException;
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.safetensors.SafeTensors;
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,8 +36,8 @@ class FineTuningTest {
     }
     Files.write(dir.resolve("data.csv"), rows);
     String spec = """
-        inputs { name: "note" modality: "text" text { tokenizer_file: "vocab.txt" lowercase: true
-          add_special_tokens: true max_length: 128 } }
+        inputs { name: "note" modality: "text" settings { [mmfuse/mmfuse.text.TextSettings] { tokenizer_file: "vocab.txt" lowercase: true
+          add_special_tokens: true max_length: 128 } } }
         inputs { name: "table" modality: "table" }
         backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: POST activation: GELU layer_norm_eps: 1e-12
           fusion: "concat" init_checkpoint: "%s" }

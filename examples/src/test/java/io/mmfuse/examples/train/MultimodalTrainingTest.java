@@ -1,15 +1,15 @@
 package io.mmfuse.examples.train;
 
-import io.mmfuse.fusion.data.Dataset;
-import io.mmfuse.fusion.inference.Predictor;
-import io.mmfuse.fusion.train.Trainer;
-import io.mmfuse.fusion.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.Specs;
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
@@ -54,9 +54,9 @@ class MultimodalTrainingTest {
     Files.write(data, rows);
     Files.writeString(dir.resolve("model.spec"), """
         inputs { name: "caption" modality: "text"
-          text { tokenizer_file: "%s" add_special_tokens: true max_length: 16 } }
+          settings { [mmfuse/mmfuse.text.TextSettings] { tokenizer_file: "%s" add_special_tokens: true max_length: 16 } } }
         inputs { name: "picture" modality: "image" missing: MISSING_TOKEN
-          image { preset: "vit" resize_height: 16 resize_width: 16 patch_size: 4 } }
+          settings { [mmfuse/mmfuse.image.ImageSettings] { preset: "vit" resize_height: 16 resize_width: 16 patch_size: 4 } } }
         inputs { name: "table" modality: "table" }
         backbone { width: 32 layers: 1 heads: 2 ffn_width: 64 norm: PRE activation: GELU dropout: 0.1
           fusion: "concat" final_layer_norm: true }

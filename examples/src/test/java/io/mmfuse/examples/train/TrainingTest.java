@@ -1,9 +1,5 @@
 package io.mmfuse.examples.train;
 
-import io.mmfuse.fusion.data.Dataset;
-import io.mmfuse.fusion.inference.Predictor;
-import io.mmfuse.fusion.train.Trainer;
-import io.mmfuse.fusion.train.TrainingConfig;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +10,10 @@ import io.mmfuse.api.plugin.ModalityRegistry;
 import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.examples.cli.Main;
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
 import java.awt.image.BufferedImage;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -312,7 +312,7 @@ class TrainingTest {
     Path[] files = split(rows, "digits", 5);
     Files.writeString(dir.resolve("digits.spec"), """
         inputs { name: "image" modality: "image"
-          image { preset: "vit" resize_height: 8 resize_width: 8 patch_size: 2 } }
+          settings { [mmfuse/mmfuse.image.ImageSettings] { preset: "vit" resize_height: 8 resize_width: 8 patch_size: 2 } } }
         backbone { width: 64 layers: 2 heads: 4 ffn_width: 128 norm: PRE activation: GELU dropout: 0.0
           fusion: "concat" final_layer_norm: true }
         """);

@@ -5,6 +5,7 @@ import com.google.gson.JsonParser;
 import io.mmfuse.api.CheckpointException;
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.fusion.internal.Checksums;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

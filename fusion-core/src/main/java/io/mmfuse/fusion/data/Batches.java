@@ -1,13 +1,13 @@
 package io.mmfuse.fusion.data;
 
 
-import io.mmfuse.fusion.graph.GridPositions;
-import io.mmfuse.fusion.graph.InputConfig;
-import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.proto.PositionLayout;
 import io.mmfuse.api.proto.TokenKind;
-import io.mmfuse.api.TokenSequence;
+import io.mmfuse.fusion.graph.InputConfig;
+import io.mmfuse.fusion.internal.GridPositions;
+import io.mmfuse.fusion.session.InputFeed;
 import java.util.List;
 
 /**

@@ -1,9 +1,9 @@
 package io.mmfuse.fusion.graph;
 
-import io.mmfuse.fusion.hf.HfCheckpoints;
 import io.mmfuse.api.CheckpointException;
 import io.mmfuse.api.proto.PositionLayout;
 import io.mmfuse.api.proto.TokenKind;
+import io.mmfuse.fusion.hf.HfCheckpoints;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -37,6 +37,11 @@ import org.tensorflow.types.TInt32;
  * [3,B,heads,L,d], Q scaled before the score matmul, the mask added once as a [B,1,1,L] bias shared by all layers.
  */
 public final class FusionGraph {
+  static {
+    // Before TensorFlow's native code loads: its INFO lines stay off standard error unless asked for.
+    io.mmfuse.runtime.NativeLogging.quietByDefault();
+  }
+
 
   /** One learned tensor, its initial-value feed and the op that assigns it. */
   public record Parameter(String name, long[] shape, Variable<TFloat32> variable, Placeholder<TFloat32> value,

@@ -1,11 +1,11 @@
 package io.mmfuse.fusion.hf;
 
-import io.mmfuse.fusion.graph.GridPositions;
-import io.mmfuse.fusion.graph.InputConfig;
-import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.api.safetensors.TensorInfo;
+import io.mmfuse.fusion.graph.InputConfig;
+import io.mmfuse.fusion.internal.GridPositions;
+import io.mmfuse.fusion.session.InputFeed;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -4,10 +4,10 @@ import io.mmfuse.fusion.graph.FusionConfig;
 import io.mmfuse.fusion.graph.FusionGraph;
 import io.mmfuse.fusion.graph.Names;
 import io.mmfuse.fusion.graph.Weight;
+import io.mmfuse.fusion.internal.Parameters;
 import io.mmfuse.fusion.session.Call;
 import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.fusion.session.ModelSession;
-import io.mmfuse.fusion.session.Parameters;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.util.Map;
 import org.tensorflow.DeviceSpec;
@@ -20,6 +20,11 @@ import org.tensorflow.proto.ConfigProto;
  * Close it to free the native graph and session.
  */
 public final class FusedModel implements AutoCloseable {
+  static {
+    // Before TensorFlow's native code loads: its INFO lines stay off standard error unless asked for.
+    io.mmfuse.runtime.NativeLogging.quietByDefault();
+  }
+
   private final FusionGraph model;
   private final ModelSession session;
 

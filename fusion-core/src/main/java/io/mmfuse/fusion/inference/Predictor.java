@@ -1,5 +1,14 @@
 package io.mmfuse.fusion.inference;
 
+import io.mmfuse.api.CheckpointException;
+import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.api.ModalityTokenizer;
+import io.mmfuse.api.TokenSequence;
+import io.mmfuse.api.TokenizerContext;
+import io.mmfuse.api.plugin.ModalityRegistry;
+import io.mmfuse.api.proto.Example;
+import io.mmfuse.api.proto.InputSpec;
+import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.fusion.bundle.BundleReader;
 import io.mmfuse.fusion.data.Tokenizers;
 import io.mmfuse.fusion.graph.FusionConfig;
@@ -10,15 +19,6 @@ import io.mmfuse.fusion.graph.Names;
 import io.mmfuse.fusion.session.Call;
 import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.fusion.session.ModelSession;
-import io.mmfuse.api.CheckpointException;
-import io.mmfuse.api.InvalidInputException;
-import io.mmfuse.api.ModalityTokenizer;
-import io.mmfuse.api.TokenSequence;
-import io.mmfuse.api.TokenizerContext;
-import io.mmfuse.api.plugin.ModalityRegistry;
-import io.mmfuse.api.proto.Example;
-import io.mmfuse.api.proto.InputSpec;
-import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.nio.file.Path;
@@ -45,6 +45,11 @@ import org.tensorflow.Signature;
  * }</pre>
  */
 public final class Predictor implements AutoCloseable {
+  static {
+    // Before TensorFlow's native code loads: its INFO lines stay off standard error unless asked for.
+    io.mmfuse.runtime.NativeLogging.quietByDefault();
+  }
+
   private static final int BATCH = 64;
 
   private final ModelSpec spec;

@@ -11,6 +11,11 @@ import org.tensorflow.proto.ConfigProto;
  * native session and graph.
  */
 public final class ModelSession implements AutoCloseable {
+  static {
+    // Before TensorFlow's native code loads: its INFO lines stay off standard error unless asked for.
+    io.mmfuse.runtime.NativeLogging.quietByDefault();
+  }
+
   private final Session session;
   private final AutoCloseable owner;
 

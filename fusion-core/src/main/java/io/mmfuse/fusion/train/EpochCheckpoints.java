@@ -90,7 +90,7 @@ public final class EpochCheckpoints implements TrainingListener {
 
   /** Deletes the checkpoints (the bundle holds the result). */
   void delete() {
-    io.mmfuse.fusion.bundle.Checksums.deleteTree(dir);
+    io.mmfuse.fusion.internal.Checksums.deleteTree(dir);
   }
 
   Path dir() {

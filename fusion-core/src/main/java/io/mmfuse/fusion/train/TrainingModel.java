@@ -1,16 +1,16 @@
 package io.mmfuse.fusion.train;
 
+import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.api.proto.Task;
 import io.mmfuse.fusion.bundle.BundleWriter;
 import io.mmfuse.fusion.graph.FusionConfig;
 import io.mmfuse.fusion.graph.FusionGraph;
 import io.mmfuse.fusion.graph.Names;
 import io.mmfuse.fusion.graph.Weight;
+import io.mmfuse.fusion.internal.Parameters;
 import io.mmfuse.fusion.session.Call;
 import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.fusion.session.ModelSession;
-import io.mmfuse.fusion.session.Parameters;
-import io.mmfuse.api.InvalidInputException;
-import io.mmfuse.api.proto.Task;
 import java.nio.file.Path;
 import java.util.Map;
 import org.tensorflow.Graph;
@@ -22,6 +22,11 @@ import org.tensorflow.proto.RunMetadata;
  * SavedModel export. Close it to free the native graph and session.
  */
 public final class TrainingModel implements AutoCloseable {
+  static {
+    // Before TensorFlow's native code loads: its INFO lines stay off standard error unless asked for.
+    io.mmfuse.runtime.NativeLogging.quietByDefault();
+  }
+
   private final TrainingGraph graph;
   private final ModelSession session;
 

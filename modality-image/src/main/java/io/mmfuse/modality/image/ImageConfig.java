@@ -1,8 +1,8 @@
 package io.mmfuse.modality.image;
 
 import io.mmfuse.api.InvalidConfigurationException;
-import io.mmfuse.api.proto.ImageSettings;
 import io.mmfuse.modality.image.Resampling.Filter;
+import io.mmfuse.modality.image.proto.ImageSettings;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -142,7 +142,7 @@ public record ImageConfig(
       };
     }
     Resampling.Arithmetic arithmetic =
-        s.getResizeArithmetic() == io.mmfuse.api.proto.ResizeArithmetic.PIL ? Resampling.Arithmetic.PIL : TORCH;
+        s.getResizeArithmetic() == io.mmfuse.modality.image.proto.ResizeArithmetic.PIL ? Resampling.Arithmetic.PIL : TORCH;
     return new ImageConfig(
         resize, height, width, shortest, longest, s.hasSizeDivisor() ? s.getSizeDivisor() : base.sizeDivisor,
         filter, arithmetic, s.hasCropHeight() ? s.getCropHeight() : base.cropHeight,

@@ -9,4 +9,10 @@ public final class ImagePlugin implements ModalityPlugin {
   public Module module() {
     return binder -> ModalityPlugin.tokenizerFactories(binder).addBinding().to(ImageTokenizerFactory.class);
   }
+
+  /** The settings message of this modality's inputs, readable in specs. */
+  @Override
+  public java.util.List<com.google.protobuf.Descriptors.Descriptor> messageTypes() {
+    return java.util.List.of(io.mmfuse.modality.image.proto.ImageSettings.getDescriptor());
+  }
 }

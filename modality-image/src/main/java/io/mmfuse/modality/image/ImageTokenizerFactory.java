@@ -41,6 +41,7 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
 
   @Override
   public ModalityTokenizer<?> create(TokenizerContext context) {
-    return new ImagePatchTokenizer(ImageConfig.fromSettings(context.spec().getImage()));
+    return new ImagePatchTokenizer(ImageConfig.fromSettings(io.mmfuse.api.Settings.of(context.spec(),
+        io.mmfuse.modality.image.proto.ImageSettings.class)));
   }
 }

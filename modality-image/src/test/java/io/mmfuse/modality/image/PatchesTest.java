@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mmfuse.api.ModalityTokenizer;
-import io.mmfuse.api.proto.PositionLayout;
-import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenizerContext;
 import io.mmfuse.api.plugin.Plugins;
-import io.mmfuse.api.proto.ImageSettings;
 import io.mmfuse.api.proto.InputSpec;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
+import io.mmfuse.modality.image.proto.ImageSettings;
 import java.nio.file.Files;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -106,8 +106,8 @@ class PatchesTest {
 
   @Test
   void thePluginTokenizesAnImageFromItsSpec() throws Exception {
-    InputSpec spec = InputSpec.newBuilder().setName("photo").setModality("image")
-        .setImage(ImageSettings.newBuilder().setPreset("vit").setPatchSize(16)).build();
+    InputSpec spec = io.mmfuse.api.Settings.with(InputSpec.newBuilder().setName("photo").setModality("image").build(),
+        ImageSettings.newBuilder().setPreset("vit").setPatchSize(16).build());
     ModalityTokenizer<?> t = Plugins.load(getClass().getClassLoader())
         .tokenizer(new TokenizerContext(spec, Fixtures.file("china.jpg").getParent()));
     assertTrue(t instanceof ImagePatchTokenizer);

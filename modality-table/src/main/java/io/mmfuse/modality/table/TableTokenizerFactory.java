@@ -33,7 +33,7 @@ public final class TableTokenizerFactory implements TokenizerFactory {
 
   /** Loads the fitted state that the input's settings name. */
   static TableTokenizer load(TokenizerContext context) {
-    String file = context.spec().getTable().getStateFile();
+    String file = settings(context.spec()).getStateFile();
     if (file.isEmpty()) {
       throw new io.mmfuse.api.InvalidConfigurationException(
           "input '" + context.spec().getName() + "': the table tokenizer is not fitted; train the model first,"
@@ -41,7 +41,7 @@ public final class TableTokenizerFactory implements TokenizerFactory {
     }
     java.nio.file.Path path = context.resolve(file);
     try (java.io.InputStream in = java.nio.file.Files.newInputStream(path)) {
-      return new TableTokenizer(io.mmfuse.api.proto.TableState.parseFrom(in));
+      return new TableTokenizer(io.mmfuse.modality.table.proto.TableState.parseFrom(in));
     } catch (java.io.IOException e) {
       throw new io.mmfuse.api.InvalidConfigurationException(
           "input '" + context.spec().getName() + "': table state " + path + " cannot be read: " + e, e);
@@ -78,12 +78,16 @@ public final class TableTokenizerFactory implements TokenizerFactory {
       cells.add(r);
     }
     TableTokenizer t = TableTokenizer.fit(new TableData("training rows of '" + spec.getName() + "'", header, cells, 1),
-        null, spec.getTable());
+        null, settings(spec));
     String file = spec.getName() + ".table-state.pb";
     io.mmfuse.api.internal.AtomicFiles.write(stateDirectory.resolve(file), t.state().toByteArray());
-    io.mmfuse.api.proto.InputSpec saved = spec.toBuilder()
-        .setTable(spec.getTable().toBuilder().setStateFile(file)).build();
+    io.mmfuse.api.proto.InputSpec saved =
+        io.mmfuse.api.Settings.with(spec, settings(spec).toBuilder().setStateFile(file).build());
     return new Fitted(t, saved);
+  }
+
+  private static io.mmfuse.modality.table.proto.TableSettings settings(io.mmfuse.api.proto.InputSpec spec) {
+    return io.mmfuse.api.Settings.of(spec, io.mmfuse.modality.table.proto.TableSettings.class);
   }
 
   @Override

@@ -11,14 +11,14 @@ import io.mmfuse.api.ModalityTokenizer;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenizerContext;
 import io.mmfuse.api.plugin.Plugins;
-import io.mmfuse.api.proto.ColumnKind;
-import io.mmfuse.api.proto.ColumnSpec;
-import io.mmfuse.api.proto.ColumnState;
-import io.mmfuse.api.proto.InfinityPolicy;
 import io.mmfuse.api.proto.InputSpec;
 import io.mmfuse.api.proto.InputValue;
 import io.mmfuse.api.proto.TableRow;
-import io.mmfuse.api.proto.TableSettings;
+import io.mmfuse.modality.table.proto.ColumnKind;
+import io.mmfuse.modality.table.proto.ColumnSpec;
+import io.mmfuse.modality.table.proto.ColumnState;
+import io.mmfuse.modality.table.proto.InfinityPolicy;
+import io.mmfuse.modality.table.proto.TableSettings;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -246,8 +246,8 @@ class TableTokenizerTest {
   void theFittedStateIsSavedAndLoadedThroughTheSpec(@TempDir Path dir) throws Exception {
     TableTokenizer fitted = TableTokenizer.fit(pets(), "label", TableSettings.getDefaultInstance());
     Files.write(dir.resolve("pets.state"), fitted.state().toByteArray());
-    InputSpec spec = InputSpec.newBuilder().setName("pet").setModality("table")
-        .setTable(TableSettings.newBuilder().setStateFile("pets.state")).build();
+    InputSpec spec = io.mmfuse.api.Settings.with(InputSpec.newBuilder().setName("pet").setModality("table").build(),
+        TableSettings.newBuilder().setStateFile("pets.state").build());
     ModalityTokenizer<?> loaded =
         Plugins.load(getClass().getClassLoader()).tokenizer(new TokenizerContext(spec, dir));
     InputValue value = InputValue.newBuilder().setTable(TableRow.newBuilder()

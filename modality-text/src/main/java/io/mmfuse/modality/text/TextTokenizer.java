@@ -3,11 +3,12 @@ package io.mmfuse.modality.text;
 import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.ModalityTokenizer;
+import io.mmfuse.api.Settings;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenSpace;
 import io.mmfuse.api.TokenizerContext;
 import io.mmfuse.api.proto.InputValue;
-import io.mmfuse.api.proto.TextSettings;
+import io.mmfuse.modality.text.proto.TextSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -32,7 +33,7 @@ public final class TextTokenizer implements ModalityTokenizer<String> {
 
   /** Builds the tokenizer an input's spec describes. */
   static TextTokenizer fromContext(TokenizerContext context) {
-    TextSettings settings = context.spec().getText();
+    TextSettings settings = Settings.of(context.spec(), TextSettings.class);
     String name = context.spec().getName();
     if (settings.getTokenizerFile().isEmpty()) {
       throw new InvalidConfigurationException(

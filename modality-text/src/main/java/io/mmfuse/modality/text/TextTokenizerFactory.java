@@ -2,11 +2,12 @@ package io.mmfuse.modality.text;
 
 import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.ModalityTokenizer;
+import io.mmfuse.api.Settings;
 import io.mmfuse.api.TokenizerContext;
 import io.mmfuse.api.TokenizerFactory;
 import io.mmfuse.api.internal.AtomicFiles;
 import io.mmfuse.api.proto.InputSpec;
-import io.mmfuse.api.proto.TextSettings;
+import io.mmfuse.modality.text.proto.TextSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -52,7 +53,7 @@ public final class TextTokenizerFactory implements TokenizerFactory {
 
   @Override
   public ModalityTokenizer<?> create(TokenizerContext context) {
-    if (context.spec().getText().getTokenizerFile().isEmpty()) {
+    if (settings(context.spec()).getTokenizerFile().isEmpty()) {
       Path dir;
       try {
         dir = Files.createTempDirectory("mmfuse-text");
@@ -64,7 +65,7 @@ public final class TextTokenizerFactory implements TokenizerFactory {
         return TextTokenizer.fromContext(new TokenizerContext(spec, dir));
       } finally {
         try {
-          Files.deleteIfExists(dir.resolve(spec.getText().getTokenizerFile()));
+          Files.deleteIfExists(dir.resolve(settings(spec).getTokenizerFile()));
           Files.deleteIfExists(dir);
         } catch (IOException e) {
           // A temporary copy left behind is harmless.
@@ -79,10 +80,10 @@ public final class TextTokenizerFactory implements TokenizerFactory {
   public Fitted fit(TokenizerContext context, List<?> trainingInputs, Path bundle) {
     InputSpec in = context.spec();
     InputSpec saved;
-    if (in.getText().getTokenizerFile().isEmpty()) {
+    if (settings(in).getTokenizerFile().isEmpty()) {
       saved = withDefaultVocabulary(in, bundle);
     } else {
-      Path src = context.resolve(in.getText().getTokenizerFile());
+      Path src = context.resolve(settings(in).getTokenizerFile());
       if (!Files.isRegularFile(src)) {
         throw new InvalidConfigurationException("input '" + in.getName() + "': tokenizer file " + src
             + " does not exist");
@@ -94,7 +95,7 @@ public final class TextTokenizerFactory implements TokenizerFactory {
         throw new InvalidConfigurationException("input '" + in.getName() + "': tokenizer file " + src
             + " cannot be read: " + e, e);
       }
-      saved = in.toBuilder().setText(in.getText().toBuilder().setTokenizerFile(name)).build();
+      saved = Settings.with(in, settings(in).toBuilder().setTokenizerFile(name).build());
     }
     return new Fitted(TextTokenizer.fromContext(new TokenizerContext(saved, bundle)), saved);
   }
@@ -110,8 +111,12 @@ public final class TextTokenizerFactory implements TokenizerFactory {
     } catch (IOException e) {
       throw new InvalidConfigurationException("the default vocabulary cannot be written to " + dir + ": " + e, e);
     }
-    TextSettings.Builder t = in.getText().toBuilder().setTokenizerFile(name).setLowercase(true)
+    TextSettings.Builder t = settings(in).toBuilder().setTokenizerFile(name).setLowercase(true)
         .setAddSpecialTokens(true);
-    return in.toBuilder().setText(t).build();
+    return Settings.with(in, t.build());
+  }
+
+  private static TextSettings settings(InputSpec in) {
+    return Settings.of(in, TextSettings.class);
   }
 }

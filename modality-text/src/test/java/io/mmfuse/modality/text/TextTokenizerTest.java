@@ -8,24 +8,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.ModalityTokenizer;
-import io.mmfuse.api.proto.PositionLayout;
-import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenizerContext;
+import io.mmfuse.api.TokenizerFactory;
 import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.api.proto.InputSpec;
 import io.mmfuse.api.proto.InputValue;
-import io.mmfuse.api.proto.TextSettings;
-import io.mmfuse.api.TokenizerFactory;
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
+import io.mmfuse.modality.text.proto.TextSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.junit.jupiter.api.io.TempDir;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class TextTokenizerTest {
   private static ModalityTokenizer<?> fromSpec(TextSettings settings) {
-    InputSpec spec = InputSpec.newBuilder().setName("question").setModality("text").setText(settings).build();
+    InputSpec spec = io.mmfuse.api.Settings.with(
+        InputSpec.newBuilder().setName("question").setModality("text").build(), settings);
     Path dir = Fixtures.file(Fixtures.BERT).getParent();
     return Plugins.load(TextTokenizerTest.class.getClassLoader()).tokenizer(new TokenizerContext(spec, dir));
   }
@@ -92,10 +93,11 @@ class TextTokenizerTest {
     InputSpec spec = InputSpec.newBuilder().setName("question").setModality("text").build();
     TokenizerFactory.Fitted fitted = new TextTokenizerFactory().fit(
         new TokenizerContext(spec, bundle), java.util.List.of(), bundle);
-    String file = fitted.spec().getText().getTokenizerFile();
+    TextSettings saved = io.mmfuse.api.Settings.of(fitted.spec(), TextSettings.class);
+    String file = saved.getTokenizerFile();
     assertEquals("question-bert-base-uncased-vocab.txt", file);
     assertArrayEquals(Files.readAllBytes(Fixtures.file(Fixtures.BERT_VOCAB)), Files.readAllBytes(bundle.resolve(file)));
-    assertTrue(fitted.spec().getText().getLowercase() && fitted.spec().getText().getAddSpecialTokens());
+    assertTrue(saved.getLowercase() && saved.getAddSpecialTokens());
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.mmfuse.fusion.graph;
+package io.mmfuse.fusion.internal;
 
 /**
  * Position-table rows and weights for patch tokens: one row of a trained {@code rows x columns} grid when the image's

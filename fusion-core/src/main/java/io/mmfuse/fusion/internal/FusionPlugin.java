@@ -1,7 +1,8 @@
-package io.mmfuse.fusion.graph;
+package io.mmfuse.fusion.internal;
 
 import com.google.inject.Module;
 import io.mmfuse.api.plugin.ModalityPlugin;
+import io.mmfuse.fusion.graph.FusionStrategies;
 
 /** fusion-core's own plugin: declares the set of fusion strategies that other plugins add to. */
 public final class FusionPlugin implements ModalityPlugin {

@@ -1,8 +1,10 @@
-package io.mmfuse.fusion.session;
+package io.mmfuse.fusion.internal;
 
+import io.mmfuse.api.CheckpointException;
 import io.mmfuse.fusion.graph.FusionGraph;
 import io.mmfuse.fusion.graph.Weight;
-import io.mmfuse.api.CheckpointException;
+import io.mmfuse.fusion.session.Call;
+import io.mmfuse.fusion.session.ModelSession;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;

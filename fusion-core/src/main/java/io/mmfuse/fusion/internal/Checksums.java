@@ -1,4 +1,4 @@
-package io.mmfuse.fusion.bundle;
+package io.mmfuse.fusion.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,7 +30,8 @@ public final class Checksums {
     }
   }
 
-  static List<Path> files(Path dir) throws IOException {
+  /** Every regular file under {@code dir}, sorted. */
+  public static List<Path> files(Path dir) throws IOException {
     try (Stream<Path> s = Files.walk(dir)) {
       return s.filter(Files::isRegularFile).sorted().toList();
     }
