@@ -35,4 +35,22 @@ class DemoRunTest {
     assertNotNull(ImageIO.read(out.resolve("attention.png").toFile()));
     assertTrue(s.table().contains("fused (all three)") && s.table().contains("image only"), s.table());
   }
+
+  @Test
+  void theAttentionFigureHasOneScaleForPatchesWordsAndColumns() {
+    java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(8, 8, java.awt.image.BufferedImage.TYPE_INT_RGB);
+    var a = new Charts.Case(img, new float[] {0.1f, 0.05f, 0.02f, 0.03f}, 2, java.util.List.of("a", "b"),
+        new float[] {0.3f, 0.1f}, java.util.List.of("check"), new float[] {0.2f}, "first");
+    var b = new Charts.Case(img, new float[] {0.4f, 0.0f, 0.0f, 0.1f}, 2, java.util.List.of("c"), new float[] {0.05f},
+        java.util.List.of("check"), new float[] {0.35f}, "second");
+    // The largest weight of any group of any case: a patch of the second.
+    assertEquals(0.4, Charts.sharedScale(java.util.List.of(a, b)), 1e-6);
+    assertEquals(0.3, Charts.sharedScale(java.util.List.of(a)), 1e-6);
+    // The colour scale spans it, from light to dark.
+    var scale = Charts.paintScale(0.4);
+    assertEquals(0.4, scale.getUpperBound(), 1e-9);
+    java.awt.Color low = (java.awt.Color) scale.getPaint(0);
+    java.awt.Color high = (java.awt.Color) scale.getPaint(0.4);
+    assertTrue(low.getRed() + low.getGreen() + low.getBlue() > 3 * high.getRed() + high.getGreen() + high.getBlue());
+  }
 }

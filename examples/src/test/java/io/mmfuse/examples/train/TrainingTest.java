@@ -326,4 +326,46 @@ class TrainingTest {
     System.out.printf("digits held-out accuracy %.4f, trained in %.1f s%n", accuracy, (System.nanoTime() - t0) / 1e9);
     assertTrue(accuracy >= 0.95, "held-out accuracy " + accuracy);
   }
+
+  @Test
+  void theBundleRecordsWhereItCameFrom() throws Exception {
+    var reader = io.mmfuse.fusion.bundle.BundleReader.open(cancerModel);
+    var p = reader.provenance().orElseThrow();
+    java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+    String sha = java.util.HexFormat.of().formatHex(md.digest(Files.readAllBytes(cancerTrain)));
+    assertEquals(sha, p.dataSha256());
+    assertEquals(cancerTrain.toString(), p.dataFile());
+    assertEquals(TrainingConfig.DEFAULT_SEED, p.seed());
+    assertEquals(20, p.training().get("epochs").getAsInt());
+    assertEquals(org.tensorflow.TensorFlow.version(), p.tensorflowVersion());
+    assertTrue(p.mmfuseVersion().matches("\\d+\\.\\d+\\.\\d+.*"), p.mmfuseVersion());
+    // The fitted state and the label encoding are in the spec beside it.
+    assertEquals(List.of("benign", "malignant"), reader.spec().getHead().getClassesList());
+    assertEquals("diagnosis", reader.spec().getHead().getLabelColumn());
+  }
+
+  @Test
+  void aCsvWithATextColumnTrainsWithoutASpecOnTheShippedVocabulary() throws Exception {
+    List<String> rows = new ArrayList<>(List.of("review,stars,label"));
+    Random r = new Random(11);
+    String[] good = {"a truly wonderful place to stay", "lovely staff and a great view", "great food and kind people"};
+    String[] bad = {"a dirty room and rude staff", "the worst night we ever had", "noisy cold and far too expensive"};
+    for (int i = 0; i < 120; i++) {
+      boolean pos = r.nextBoolean();
+      String[] pool = pos ? good : bad;
+      rows.add("\"" + pool[r.nextInt(pool.length)] + "\"," + (r.nextInt(5) + 1) + "," + (pos ? "good" : "bad"));
+    }
+    Path csv = dir.resolve("reviews.csv");
+    Files.write(csv, rows);
+    Path model = dir.resolve("reviews-model");
+    String[] train = cli("train", "--data", csv.toString(), "--label", "label", "--out", model.toString(), "--epochs",
+        "8");
+    assertEquals("0", train[2], train[1]);
+    assertTrue(Files.isRegularFile(model.resolve("review-bert-base-uncased-vocab.txt")));
+    var spec = io.mmfuse.fusion.bundle.BundleReader.open(model).spec();
+    assertEquals(List.of("review:text", "table:table"),
+        spec.getInputsList().stream().map(in -> in.getName() + ":" + in.getModality()).toList());
+    double accuracy = JsonParser.parseString(train[0].strip()).getAsJsonObject().get("accuracy").getAsDouble();
+    assertTrue(accuracy >= 0.9, "validation accuracy " + accuracy);
+  }
 }
