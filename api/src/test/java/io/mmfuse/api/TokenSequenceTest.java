@@ -1,12 +1,12 @@
 package io.mmfuse.api;
 
-import io.mmfuse.api.proto.PositionLayout;
-import io.mmfuse.api.proto.TokenKind;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.mmfuse.api.proto.PositionLayout;
+import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.api.proto.TokenSequenceProto;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,5 @@
 package io.mmfuse.benchmarks;
 
-import io.mmfuse.fusion.session.InputFeed;
-import io.mmfuse.fusion.train.AdamW;
-import io.mmfuse.fusion.train.TrainingModel;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -13,6 +10,9 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.training.ParameterStore;
 import io.mmfuse.examples.bench.Workloads;
+import io.mmfuse.fusion.session.InputFeed;
+import io.mmfuse.fusion.train.AdamW;
+import io.mmfuse.fusion.train.TrainingModel;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.util.ArrayList;

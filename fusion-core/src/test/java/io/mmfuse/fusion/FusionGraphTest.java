@@ -1,13 +1,5 @@
 package io.mmfuse.fusion;
 
-import io.mmfuse.fusion.graph.EncoderConfig;
-import io.mmfuse.fusion.graph.FusionConfig;
-import io.mmfuse.fusion.graph.FusionStrategies;
-import io.mmfuse.fusion.graph.InputConfig;
-import io.mmfuse.fusion.graph.Weight;
-import io.mmfuse.fusion.hf.HfCheckpoints;
-import io.mmfuse.fusion.inference.FusedModel;
-import io.mmfuse.fusion.session.InputFeed;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -17,6 +9,14 @@ import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.proto.PositionLayout;
 import io.mmfuse.api.proto.TokenKind;
+import io.mmfuse.fusion.graph.EncoderConfig;
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.FusionStrategies;
+import io.mmfuse.fusion.graph.InputConfig;
+import io.mmfuse.fusion.graph.Weight;
+import io.mmfuse.fusion.hf.HfCheckpoints;
+import io.mmfuse.fusion.inference.FusedModel;
+import io.mmfuse.fusion.session.InputFeed;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

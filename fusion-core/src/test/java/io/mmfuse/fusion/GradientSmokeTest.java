@@ -1,16 +1,15 @@
 package io.mmfuse.fusion;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.proto.Activation;
 import io.mmfuse.fusion.graph.FusionConfig;
 import io.mmfuse.fusion.graph.FusionGraph;
 import io.mmfuse.fusion.graph.Weight;
 import io.mmfuse.fusion.inference.FusedModel;
 import io.mmfuse.fusion.session.Call;
 import io.mmfuse.fusion.session.InputFeed;
-import io.mmfuse.api.proto.Activation;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

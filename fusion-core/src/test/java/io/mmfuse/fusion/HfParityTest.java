@@ -1,14 +1,14 @@
 package io.mmfuse.fusion;
 
-import io.mmfuse.fusion.hf.HfCheckpoints;
-import io.mmfuse.fusion.hf.HfFeeds;
-import io.mmfuse.fusion.inference.FusedModel;
-import io.mmfuse.fusion.session.InputFeed;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.mmfuse.api.safetensors.SafeTensors;
+import io.mmfuse.fusion.hf.HfCheckpoints;
+import io.mmfuse.fusion.hf.HfFeeds;
+import io.mmfuse.fusion.inference.FusedModel;
+import io.mmfuse.fusion.session.InputFeed;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,12 +1,12 @@
 package io.mmfuse.fusion;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.fusion.graph.FusionConfig;
 import io.mmfuse.fusion.hf.HfCheckpoints;
 import io.mmfuse.fusion.hf.HfFeeds;
 import io.mmfuse.fusion.inference.FusedModel;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-import io.mmfuse.api.safetensors.SafeTensors;
 import org.junit.jupiter.api.Test;
 
 /**

@@ -1,10 +1,10 @@
 package io.mmfuse.fusion;
 
+import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.fusion.hf.HfCheckpoints;
 import io.mmfuse.fusion.hf.HfFeeds;
 import io.mmfuse.fusion.inference.FusedModel;
 import io.mmfuse.fusion.session.InputFeed;
-import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.util.List;

@@ -1,10 +1,10 @@
 package io.mmfuse.examples.cli;
 
+import io.mmfuse.api.safetensors.SafeTensors;
+import io.mmfuse.api.safetensors.SafeTensorsWriter;
 import io.mmfuse.fusion.hf.HfCheckpoints;
 import io.mmfuse.fusion.hf.HfFeeds;
 import io.mmfuse.fusion.inference.FusedModel;
-import io.mmfuse.api.safetensors.SafeTensors;
-import io.mmfuse.api.safetensors.SafeTensorsWriter;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package io.mmfuse.examples.cli;
 
-import io.mmfuse.fusion.train.LabelEncoder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.mmfuse.api.proto.Task;
+import io.mmfuse.fusion.train.LabelEncoder;
 import java.util.List;
 import java.util.Map;
 

@@ -2,8 +2,8 @@ package io.mmfuse.examples.cli;
 
 import io.mmfuse.api.MmfuseException;
 import java.io.PrintWriter;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** The {@code mmfuse} command line. */
 @Command(

@@ -118,11 +118,12 @@ public final class DemoRun {
       log.printf("%ntraining the %s model%n", name);
       log.flush();
       int maxEpochs = name.equals("fused") ? epochs : Math.min(epochs, 12);
-      // The fused model stops once it gets every validation example right (or after ten epochs without progress);
-      // the one-modality models, which stay at chance, after four epochs without progress.
+      // The fused model stops once it has got every validation example right for five epochs (the bundle takes the
+      // most confident of those), or after ten epochs without progress; the one-modality models, which stay at
+      // chance, after four epochs without progress.
       TrainingConfig config = TrainingConfig.builder().optEpochs(maxEpochs).optLearningRate(2e-3f).optSeed(seed)
           .optValidationFraction(0.2).optPatience(name.equals("fused") ? 10 : 4)
-          .optTargetScore(name.equals("fused") ? 1.0 : Double.NaN).build();
+          .optTargetScore(name.equals("fused") ? 1.0 : Double.NaN).optTargetEpochs(5).build();
       Trainer.Result r = new Trainer(config, registry).addListener(new ProgressLog(progress))
           .fit(spec, Dataset.read(data.resolve("train.csv"), "answer", spec), data, bundle);
       losses.put(name, r.trainLoss());

@@ -1,7 +1,7 @@
 package io.mmfuse.examples.embedding;
 
-import io.mmfuse.fusion.inference.Predictor;
 import io.mmfuse.api.plugin.Plugins;
+import io.mmfuse.fusion.inference.Predictor;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,11 +1,11 @@
 package io.mmfuse.examples.bench;
 
-import io.mmfuse.fusion.graph.FusionGraph;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import io.mmfuse.api.plugin.Plugins;
+import io.mmfuse.fusion.graph.FusionGraph;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;

@@ -1,12 +1,5 @@
 package io.mmfuse.examples.train;
 
-import io.mmfuse.fusion.data.Dataset;
-import io.mmfuse.fusion.inference.Predictor;
-import io.mmfuse.fusion.train.EpochCheckpoints;
-import io.mmfuse.fusion.train.Trainer;
-import io.mmfuse.fusion.train.TrainingConfig;
-import io.mmfuse.fusion.train.TrainingListener;
-import io.mmfuse.fusion.train.TrainingModel;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -15,6 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.mmfuse.api.proto.HeadSpec;
 import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.api.proto.Task;
+import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.Predictor;
+import io.mmfuse.fusion.train.EpochCheckpoints;
+import io.mmfuse.fusion.train.Trainer;
+import io.mmfuse.fusion.train.TrainingConfig;
+import io.mmfuse.fusion.train.TrainingListener;
+import io.mmfuse.fusion.train.TrainingModel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.mmfuse.fusion.bundle;
 
-import io.mmfuse.fusion.train.TrainingConfig;
 import com.google.gson.JsonObject;
+import io.mmfuse.fusion.train.TrainingConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.Objects;

@@ -1,12 +1,12 @@
 package io.mmfuse.fusion.data;
 
-import io.mmfuse.fusion.graph.FusionConfig;
-import io.mmfuse.fusion.graph.InputConfig;
-import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.ModalityTokenizer;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.TokenSpace;
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.InputConfig;
+import io.mmfuse.fusion.session.InputFeed;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,9 +1,8 @@
 package io.mmfuse.fusion.graph;
 
+import io.mmfuse.api.InvalidConfigurationException;
 import io.mmfuse.api.proto.Activation;
 import io.mmfuse.api.proto.Precision;
-
-import io.mmfuse.api.InvalidConfigurationException;
 
 /**
  * The shared Transformer encoder.

@@ -1,9 +1,9 @@
 package io.mmfuse.fusion.graph;
 
 import io.mmfuse.api.InvalidConfigurationException;
+import io.mmfuse.api.TokenSpace;
 import io.mmfuse.api.proto.PositionLayout;
 import io.mmfuse.api.proto.TokenKind;
-import io.mmfuse.api.TokenSpace;
 
 /**
  * How one input is embedded before fusion.

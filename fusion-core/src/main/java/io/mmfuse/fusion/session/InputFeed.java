@@ -1,9 +1,9 @@
 package io.mmfuse.fusion.session;
 
-import io.mmfuse.fusion.graph.InputConfig;
-import io.mmfuse.fusion.graph.Names;
 import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.fusion.graph.InputConfig;
 import io.mmfuse.fusion.graph.Names.Feed;
+import io.mmfuse.fusion.graph.Names;
 import java.util.function.UnaryOperator;
 
 /**

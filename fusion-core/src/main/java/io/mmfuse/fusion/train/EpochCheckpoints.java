@@ -35,8 +35,9 @@ public final class EpochCheckpoints implements TrainingListener {
    * @param step optimizer steps taken
    * @param bestEpoch the best epoch
    * @param bestScore its score
+   * @param bestTieBreak what chose it among epochs of equal score (NaN: nothing)
    */
-  public record State(int epoch, int step, int bestEpoch, double bestScore) {}
+  public record State(int epoch, int step, int bestEpoch, double bestScore, double bestTieBreak) {}
 
   @Override
   public Decision onEpoch(Epoch e, TrainingModel model) {
@@ -51,6 +52,7 @@ public final class EpochCheckpoints implements TrainingListener {
       state.setProperty("step", Integer.toString(e.step()));
       state.setProperty("bestEpoch", Integer.toString(e.bestEpoch()));
       state.setProperty("bestScore", Double.toString(e.bestScore()));
+      state.setProperty("bestTieBreak", Double.toString(e.bestTieBreak()));
       Path tmp = dir.resolve("state.properties.tmp");
       try (OutputStream o = Files.newOutputStream(tmp)) {
         state.store(o, "mmfuse training state");
@@ -76,7 +78,8 @@ public final class EpochCheckpoints implements TrainingListener {
     try (InputStream in = Files.newInputStream(file)) {
       p.load(in);
       State s = new State(Integer.parseInt(p.getProperty("epoch")), Integer.parseInt(p.getProperty("step")),
-          Integer.parseInt(p.getProperty("bestEpoch")), Double.parseDouble(p.getProperty("bestScore")));
+          Integer.parseInt(p.getProperty("bestEpoch")), Double.parseDouble(p.getProperty("bestScore")),
+          Double.parseDouble(p.getProperty("bestTieBreak", "NaN")));
       model.restoreCheckpoint(dir.resolve("best"));
       var best = model.weights();
       model.restoreCheckpoint(dir.resolve("last"));

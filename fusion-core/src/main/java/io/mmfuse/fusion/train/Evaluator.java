@@ -5,8 +5,8 @@ import java.util.Map;
 
 /**
  * The metrics of a task from predictions and targets, and the one score that picks the best epoch (higher is
- * better): accuracy for classification, mean ROC AUC for multi-label (threshold-free, so it moves before any
- * probability crosses 0.5), minus RMSE for regression.
+ * better): accuracy for classification (ties broken by the lower log loss), mean ROC AUC for multi-label
+ * (threshold-free, so it moves before any probability crosses 0.5), minus RMSE for regression.
  */
 public final class Evaluator {
   private Evaluator() {}
@@ -53,6 +53,15 @@ public final class Evaluator {
       case MULTI_LABEL -> "roc_auc";
       default -> "accuracy";
     };
+  }
+
+  /**
+   * What decides between epochs of equal score, lower is better: the validation log loss for classification (of two
+   * epochs that classify every row alike, the more confident one); NaN where there is none.
+   */
+  public static double tieBreak(Task task, Map<String, Double> metrics) {
+    return task == Task.CLASSIFICATION || task == Task.TASK_UNSPECIFIED
+        ? metrics.getOrDefault("log_loss", Double.NaN) : Double.NaN;
   }
 
   /** The selection score of a task's metrics: higher is better. */

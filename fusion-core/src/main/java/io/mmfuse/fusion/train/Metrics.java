@@ -12,7 +12,7 @@ import java.util.Map;
 public final class Metrics {
   private Metrics() {}
 
-  /** Classification metrics from probabilities [N, K] and true class indices. */
+  /** Classification metrics from probabilities [N, K] and true class indices (log loss: mean -ln p(true class)). */
   public static Map<String, Double> classification(float[] probs, int[] truth, int k) {
     int n = truth.length;
     int correct = 0;
@@ -54,6 +54,11 @@ public final class Metrics {
       }
     }
     m.put("roc_auc", counted == 0 ? Double.NaN : auc / counted);
+    double logLoss = 0;
+    for (int i = 0; i < n; i++) {
+      logLoss -= Math.log(Math.max(probs[i * k + truth[i]], 1e-7));
+    }
+    m.put("log_loss", n == 0 ? Double.NaN : logLoss / n);
     return m;
   }
 

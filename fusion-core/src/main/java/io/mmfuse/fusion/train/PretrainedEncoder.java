@@ -1,11 +1,11 @@
 package io.mmfuse.fusion.train;
 
+import io.mmfuse.api.CheckpointException;
+import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.fusion.graph.FusionGraph;
 import io.mmfuse.fusion.graph.InputConfig;
 import io.mmfuse.fusion.graph.Weight;
 import io.mmfuse.fusion.hf.HfCheckpoints;
-import io.mmfuse.api.CheckpointException;
-import io.mmfuse.api.proto.TokenKind;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashSet;

@@ -218,12 +218,13 @@ public final class Trainer {
       List<Integer> train = split.train();
       int stepsPerEpoch = (train.size() + config.batchSize() - 1) / config.batchSize();
       int total = stepsPerEpoch * config.epochs();
-      EarlyStopping stopping = new EarlyStopping(config.patience(), config.targetScore());
+      EarlyStopping stopping = new EarlyStopping(config.patience(), config.targetScore(), config.targetEpochs());
       List<TrainingListener> all = new ArrayList<>(List.of(checkpoints, stopping));
       all.addAll(listeners);
       Map<String, Weight> best = model.weights();
       int bestEpoch = -1;
       double bestScore = Double.NEGATIVE_INFINITY;
+      double bestTieBreak = Double.NaN;
       int step = 0;
       int first = 1;
       Optional<EpochCheckpoints.Restored> restored = config.resume() ? checkpoints.restore(model) : Optional.empty();
@@ -234,6 +235,7 @@ public final class Trainer {
         step = s.step();
         bestEpoch = s.bestEpoch();
         bestScore = s.bestScore();
+        bestTieBreak = s.bestTieBreak();
         tell(l -> l.onNote("resuming after epoch " + s.epoch() + " from " + checkpoints.dir()));
       }
       TrainingListener.Plan plan = new TrainingListener.Plan(first, config.epochs(), stepsPerEpoch, train.size(),
@@ -269,13 +271,16 @@ public final class Trainer {
         double score = split.validation().isEmpty() ? -trainLoss : Evaluator.score(labels.task(), metrics);
         losses.add(trainLoss);
         scores.add(score);
-        if (score > bestScore + 1e-9) {
+        double tieBreak = split.validation().isEmpty() ? Double.NaN : Evaluator.tieBreak(labels.task(), metrics);
+        boolean tieWon = Math.abs(score - bestScore) <= 1e-9 && tieBreak < bestTieBreak;
+        if (score > bestScore + 1e-9 || tieWon) {
           bestScore = score;
+          bestTieBreak = tieBreak;
           bestEpoch = epoch;
           best = model.weights();
         }
         TrainingListener.Epoch report = new TrainingListener.Epoch(epoch, step, trainLoss, metrics, score, bestEpoch,
-            bestScore);
+            bestScore, bestTieBreak);
         TrainingListener.Decision decision = TrainingListener.Decision.CONTINUE;
         for (TrainingListener l : all) {
           TrainingListener.Decision d = l.onEpoch(report, model);

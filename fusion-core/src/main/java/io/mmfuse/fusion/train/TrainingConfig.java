@@ -35,6 +35,7 @@ public final class TrainingConfig {
   private final double validationFraction;
   private final int patience;
   private final double targetScore;
+  private final int targetEpochs;
   private final float modalityDropout;
   private final boolean resume;
 
@@ -50,6 +51,7 @@ public final class TrainingConfig {
     validationFraction = b.validationFraction;
     patience = b.patience;
     targetScore = b.targetScore;
+    targetEpochs = b.targetEpochs;
     modalityDropout = b.modalityDropout;
     resume = b.resume;
   }
@@ -69,7 +71,7 @@ public final class TrainingConfig {
     return new Builder().optEpochs(epochs).optBatchSize(batchSize).optLearningRate(learningRate)
         .optWarmupFraction(warmupFraction).optCosine(cosine).optWeightDecay(weightDecay).optClipNorm(clipNorm)
         .optSeed(seed).optValidationFraction(validationFraction).optPatience(patience).optTargetScore(targetScore)
-        .optModalityDropout(modalityDropout).optResume(resume);
+        .optTargetEpochs(targetEpochs)        .optModalityDropout(modalityDropout).optResume(resume);
   }
 
   /** Epochs at most. */
@@ -125,6 +127,11 @@ public final class TrainingConfig {
     return targetScore;
   }
 
+  /** Epochs in a row the validation score must stay at its target before the run stops (default 1). */
+  public int targetEpochs() {
+    return targetEpochs;
+  }
+
   /** The probability of dropping each input of a training example (never its last one). */
   public float modalityDropout() {
     return modalityDropout;
@@ -161,6 +168,7 @@ public final class TrainingConfig {
     o.addProperty("patience", patience);
     if (!Double.isNaN(targetScore)) {
       o.addProperty("target_score", targetScore);
+      o.addProperty("target_epochs", targetEpochs);
     }
     o.addProperty("modality_dropout", modalityDropout);
     return o;
@@ -184,6 +192,7 @@ public final class TrainingConfig {
     private double validationFraction = DEFAULT_VALIDATION_FRACTION;
     private int patience = DEFAULT_PATIENCE;
     private double targetScore = Double.NaN;
+    private int targetEpochs = 1;
     private float modalityDropout;
     private boolean resume;
 
@@ -244,6 +253,11 @@ public final class TrainingConfig {
       return this;
     }
 
+    public Builder optTargetEpochs(int v) {
+      targetEpochs = v;
+      return this;
+    }
+
     public Builder optModalityDropout(float v) {
       modalityDropout = v;
       return this;
@@ -280,6 +294,9 @@ public final class TrainingConfig {
       }
       if (patience < 1) {
         problems.add("patience must be >= 1, found " + patience);
+      }
+      if (targetEpochs < 1) {
+        problems.add("target epochs must be >= 1, found " + targetEpochs);
       }
       if (!(modalityDropout >= 0 && modalityDropout < 1)) {
         problems.add("modality dropout must be in [0, 1), found " + modalityDropout);

@@ -1,10 +1,10 @@
 package io.mmfuse.fusion.train;
 
+import io.mmfuse.api.proto.Task;
 import io.mmfuse.fusion.graph.FusionConfig;
 import io.mmfuse.fusion.graph.FusionGraph;
 import io.mmfuse.fusion.graph.InputConfig;
 import io.mmfuse.fusion.graph.Names;
-import io.mmfuse.api.proto.Task;
 import org.tensorflow.Graph;
 import org.tensorflow.Operand;
 import org.tensorflow.Signature;

@@ -43,9 +43,10 @@ public interface TrainingListener {
    * @param score the selection score (higher is better; minus the training loss without validation rows)
    * @param bestEpoch the best epoch so far (this one when it improved)
    * @param bestScore its score
+   * @param bestTieBreak what chose it among epochs of its score, lower is better (NaN: nothing)
    */
   record Epoch(int epoch, int step, double trainLoss, Map<String, Double> metrics, double score, int bestEpoch,
-      double bestScore) {
+      double bestScore, double bestTieBreak) {
     /** Whether this epoch is the best so far. */
     public boolean improved() {
       return bestEpoch == epoch;
