@@ -11,5 +11,6 @@ final class BundleLayout {
   static final String SPEC = "model.spec";
   static final String SAVED_MODEL = "saved_model";
   static final String MANIFEST = "manifest.json";
-  static final String FORMAT = "mmfuse-bundle-1";
+  // 2: modality settings as typed messages (google.protobuf.Any), fusion named by string, provenance.
+  static final String FORMAT = "mmfuse-bundle-2";
 }

@@ -36,7 +36,7 @@ public final class BundleReader {
       m = JsonParser.parseString(Files.readString(manifestFile)).getAsJsonObject();
       if (!m.has("format") || !BundleLayout.FORMAT.equals(m.get("format").getAsString())) {
         throw new CheckpointException("bundle " + dir + ": format " + m.get("format") + "; expected "
-            + BundleLayout.FORMAT);
+            + BundleLayout.FORMAT + " (a bundle from an older mmfuse: train it again with this one)");
       }
       for (var e : m.getAsJsonObject("sha256").entrySet()) {
         Path f = dir.resolve(e.getKey());
