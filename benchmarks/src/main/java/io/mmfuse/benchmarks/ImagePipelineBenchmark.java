@@ -17,6 +17,7 @@ import io.mmfuse.modality.image.Patches;
 import io.mmfuse.modality.image.Resampling;
 import io.mmfuse.modality.image.RgbImage;
 import io.mmfuse.modality.image.Simd;
+import io.mmfuse.modality.image.proto.Resample;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -147,7 +148,7 @@ public class ImagePipelineBenchmark {
     try (NDManager m = manager.newSubManager()) {
       NDArray x = img.toNDArray(m, Image.Flag.COLOR);
       Image.Interpolation interpolation =
-          config.filter() == Resampling.Filter.BICUBIC ? Image.Interpolation.BICUBIC : Image.Interpolation.BILINEAR;
+          config.filter() == Resample.BICUBIC ? Image.Interpolation.BICUBIC : Image.Interpolation.BILINEAR;
       x = new Resize(size[1], size[0], interpolation).transform(x);
       if (config.cropHeight() > 0) {
         x = new CenterCrop(config.cropWidth(), config.cropHeight()).transform(x);

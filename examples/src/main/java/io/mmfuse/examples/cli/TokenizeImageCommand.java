@@ -5,6 +5,7 @@ import io.mmfuse.modality.image.ImageConfig;
 import io.mmfuse.modality.image.ImagePatchTokenizer;
 import io.mmfuse.modality.image.Patches;
 import io.mmfuse.modality.image.ProcessedImage;
+import io.mmfuse.modality.image.proto.ResizeArithmetic;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -40,7 +41,7 @@ final class TokenizeImageCommand implements Callable<Integer> {
       config = config.withPatchSize(patch);
     }
     if (pil) {
-      config = config.withArithmetic(io.mmfuse.modality.image.Resampling.Arithmetic.PIL);
+      config = config.withArithmetic(ResizeArithmetic.PIL);
     }
     ImagePatchTokenizer tokenizer = new ImagePatchTokenizer(config);
     ProcessedImage image = tokenizer.processor().process(tokenizer.decoder().decode(input));

@@ -1,8 +1,9 @@
 package io.mmfuse.modality.image;
 
 import io.mmfuse.api.InvalidConfigurationException;
-import io.mmfuse.modality.image.Resampling.Filter;
 import io.mmfuse.modality.image.proto.ImageSettings;
+import io.mmfuse.modality.image.proto.Resample;
+import io.mmfuse.modality.image.proto.ResizeArithmetic;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -35,8 +36,8 @@ public record ImageConfig(
     int shortestEdge,
     int longestEdge,
     int sizeDivisor,
-    Filter filter,
-    Resampling.Arithmetic arithmetic,
+    Resample filter,
+    ResizeArithmetic arithmetic,
     int cropHeight,
     int cropWidth,
     float rescaleFactor,
@@ -60,7 +61,7 @@ public record ImageConfig(
   static final float[] CLIP_MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
   static final float[] CLIP_STD = {0.26862954f, 0.26130258f, 0.27577711f};
   static final float RESCALE = (float) (1 / 255.0);
-  private static final Resampling.Arithmetic TORCH = Resampling.Arithmetic.TORCH;
+  private static final ResizeArithmetic TORCH = ResizeArithmetic.TORCH_UINT8;
 
   public ImageConfig {
     List<String> problems = new ArrayList<>();
@@ -92,11 +93,11 @@ public record ImageConfig(
   /** The defaults of a Hugging Face image processor: {@code vit}, {@code clip} or {@code vilt}. */
   public static ImageConfig preset(String name) {
     return switch (name) {
-      case "vit" -> new ImageConfig(Resize.FIXED, 224, 224, 0, 0, 0, Filter.BILINEAR, TORCH, 0, 0, RESCALE, HALF, HALF,
+      case "vit" -> new ImageConfig(Resize.FIXED, 224, 224, 0, 0, 0, Resample.BILINEAR, TORCH, 0, 0, RESCALE, HALF, HALF,
           false, 16, ImageDecoder.DEFAULT_MAX_PIXELS);
-      case "clip" -> new ImageConfig(Resize.SHORTEST_EDGE, 0, 0, 224, 0, 0, Filter.BICUBIC, TORCH, 224, 224, RESCALE,
+      case "clip" -> new ImageConfig(Resize.SHORTEST_EDGE, 0, 0, 224, 0, 0, Resample.BICUBIC, TORCH, 224, 224, RESCALE,
           CLIP_MEAN, CLIP_STD, false, 16, ImageDecoder.DEFAULT_MAX_PIXELS);
-      case "vilt" -> new ImageConfig(Resize.SHORTEST_EDGE, 0, 0, 384, vilLongest(384), 32, Filter.BICUBIC, TORCH, 0, 0,
+      case "vilt" -> new ImageConfig(Resize.SHORTEST_EDGE, 0, 0, 384, vilLongest(384), 32, Resample.BICUBIC, TORCH, 0, 0,
           RESCALE, HALF, HALF, true, 32, ImageDecoder.DEFAULT_MAX_PIXELS);
       default -> throw new InvalidConfigurationException(
           "image preset '" + name + "' is not known; expected vit, clip or vilt");
@@ -131,18 +132,16 @@ public record ImageConfig(
     if (s.hasLongestEdge()) {
       longest = s.getLongestEdge();
     }
-    Filter filter = base.filter;
+    Resample filter = base.filter;
     if (s.hasResample()) {
-      filter = switch (s.getResample()) {
-        case NEAREST -> Filter.NEAREST;
-        case BILINEAR -> Filter.BILINEAR;
-        case BICUBIC -> Filter.BICUBIC;
-        default -> throw new InvalidConfigurationException("image settings: resample " + s.getResample()
+      filter = s.getResample();
+      if (filter != Resample.NEAREST && filter != Resample.BILINEAR && filter != Resample.BICUBIC) {
+        throw new InvalidConfigurationException("image settings: resample " + filter
             + " is not supported; expected NEAREST, BILINEAR or BICUBIC");
-      };
+      }
     }
-    Resampling.Arithmetic arithmetic =
-        s.getResizeArithmetic() == io.mmfuse.modality.image.proto.ResizeArithmetic.PIL ? Resampling.Arithmetic.PIL : TORCH;
+    ResizeArithmetic arithmetic =
+        s.getResizeArithmetic() == ResizeArithmetic.PIL ? ResizeArithmetic.PIL : TORCH;
     return new ImageConfig(
         resize, height, width, shortest, longest, s.hasSizeDivisor() ? s.getSizeDivisor() : base.sizeDivisor,
         filter, arithmetic, s.hasCropHeight() ? s.getCropHeight() : base.cropHeight,
@@ -163,7 +162,7 @@ public record ImageConfig(
   }
 
   /** Returns a copy with another resize arithmetic. */
-  public ImageConfig withArithmetic(Resampling.Arithmetic a) {
+  public ImageConfig withArithmetic(ResizeArithmetic a) {
     return new ImageConfig(resize, height, width, shortestEdge, longestEdge, sizeDivisor, filter, a, cropHeight,
         cropWidth, rescaleFactor, mean, std, pad, patchSize, maxPixels);
   }

@@ -1,5 +1,8 @@
 package io.mmfuse.modality.image;
 
+import io.mmfuse.modality.image.proto.Resample;
+import io.mmfuse.modality.image.proto.ResizeArithmetic;
+
 /**
  * Antialiased image resizing of 8-bit RGB, bit-identical to the two implementations Hugging Face image processors
  * run on: PIL's {@code Image.resize} and the uint8 path of torchvision/PyTorch (what {@code transformers} 5 uses).
@@ -10,47 +13,38 @@ package io.mmfuse.modality.image;
 public final class Resampling {
   private Resampling() {}
 
-  /** The resampling filters of PIL that image processors use. */
-  public enum Filter {
-    NEAREST(0.0),
-    BILINEAR(1.0),
-    BICUBIC(2.0);
+  // The filters and weight precisions are the settings' own enums (Resample, ResizeArithmetic): one definition.
 
-    final double support;
-
-    Filter(double support) {
-      this.support = support;
-    }
-
-    double apply(double x) {
-      if (x < 0.0) {
-        x = -x;
-      }
-      switch (this) {
-        case BILINEAR:
-          return x < 1.0 ? 1.0 - x : 0.0;
-        case BICUBIC: {
-          final double a = -0.5;
-          if (x < 1.0) {
-            return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
-          }
-          if (x < 2.0) {
-            return (((x - 5) * x + 8) * x - 4) * a;
-          }
-          return 0.0;
-        }
-        default:
-          throw new IllegalStateException("nearest has no convolution kernel");
-      }
-    }
+  /** How far a filter's kernel reaches, in input pixels at scale 1: 0 (nearest), 1 (bilinear), 2 (bicubic). */
+  static double support(Resample filter) {
+    return switch (filter) {
+      case BILINEAR -> 1.0;
+      case BICUBIC -> 2.0;
+      default -> 0.0;
+    };
   }
 
-  /** How the filter weights are quantized. */
-  public enum Arithmetic {
-    /** PIL's {@code Resample.c}: 22-bit weights. */
-    PIL,
-    /** PyTorch's uint8 antialiased interpolation (torchvision, transformers 5): weights as 16-bit integers. */
-    TORCH
+  /** The filter's kernel at {@code x}: PIL's triangle (bilinear) and cubic with a = -0.5 (bicubic). */
+  static double kernel(Resample filter, double x) {
+    if (x < 0.0) {
+      x = -x;
+    }
+    switch (filter) {
+      case BILINEAR:
+        return x < 1.0 ? 1.0 - x : 0.0;
+      case BICUBIC: {
+        final double a = -0.5;
+        if (x < 1.0) {
+          return ((a + 2.0) * x - (a + 3.0)) * x * x + 1;
+        }
+        if (x < 2.0) {
+          return (((x - 5) * x + 8) * x - 4) * a;
+        }
+        return 0.0;
+      }
+      default:
+        throw new IllegalStateException(filter + " has no convolution kernel");
+    }
   }
 
   private static final int PIL_PRECISION_BITS = 32 - 8 - 2;
@@ -65,7 +59,7 @@ public final class Resampling {
     }
   }
 
-  private record Axis(int inSize, int outSize, Filter filter, Arithmetic arithmetic) {}
+  private record Axis(int inSize, int outSize, Resample filter, ResizeArithmetic arithmetic) {}
 
   /**
    * Coefficients of recent axes: a photo collection repeats a few sizes, and computing the weights of vilt's two
@@ -75,7 +69,7 @@ public final class Resampling {
       new java.util.concurrent.ConcurrentHashMap<>();
   private static final int RECENT_LIMIT = 256;
 
-  private static Coefficients coefficients(int inSize, int outSize, Filter filter, Arithmetic arithmetic) {
+  private static Coefficients coefficients(int inSize, int outSize, Resample filter, ResizeArithmetic arithmetic) {
     Axis axis = new Axis(inSize, outSize, filter, arithmetic);
     Coefficients c = RECENT.get(axis);
     if (c == null) {
@@ -91,11 +85,11 @@ public final class Resampling {
   private static Coefficients compute(Axis axis) {
     int inSize = axis.inSize();
     int outSize = axis.outSize();
-    Filter filter = axis.filter();
-    Arithmetic arithmetic = axis.arithmetic();
+    Resample filter = axis.filter();
+    ResizeArithmetic arithmetic = axis.arithmetic();
     double scale = (double) inSize / outSize;
     double filterScale = Math.max(scale, 1.0);
-    double support = filter.support * filterScale;
+    double support = support(filter) * filterScale;
     int ksize = (int) Math.ceil(support) * 2 + 1;
     int[] bounds = new int[outSize * 2];
     int[] weights = new int[outSize * ksize];
@@ -116,7 +110,7 @@ public final class Resampling {
       xmax -= xmin;
       double ww = 0.0;
       for (int x = 0; x < xmax; x++) {
-        double w = filter.apply((x + xmin - center + 0.5) * ss);
+        double w = kernel(filter, (x + xmin - center + 0.5) * ss);
         k[x] = w;
         ww += w;
       }
@@ -129,7 +123,7 @@ public final class Resampling {
       bounds[xx * 2 + 1] = xmax;
     }
     int precision = PIL_PRECISION_BITS;
-    if (arithmetic == Arithmetic.TORCH) {
+    if (arithmetic == ResizeArithmetic.TORCH_UINT8) {
       precision = 0;
       while (precision < PIL_PRECISION_BITS && (int) (0.5 + maxWeight * (1 << (precision + 1))) < (1 << 15)) {
         precision++;
@@ -144,8 +138,8 @@ public final class Resampling {
   }
 
   /** Resizes with PIL's arithmetic. */
-  public static RgbImage resize(RgbImage in, int width, int height, Filter filter) {
-    return resize(in, width, height, filter, Arithmetic.PIL);
+  public static RgbImage resize(RgbImage in, int width, int height, Resample filter) {
+    return resize(in, width, height, filter, ResizeArithmetic.PIL);
   }
 
   /**
@@ -154,18 +148,18 @@ public final class Resampling {
    * so the pixels are the same as those of a full resize followed by a crop. The window must lie inside the result.
    */
   public static RgbImage resizeWindow(RgbImage in, int width, int height, int left, int top, int windowW, int windowH,
-      Filter filter, Arithmetic arithmetic) {
+      Resample filter, ResizeArithmetic arithmetic) {
     return resizeWindow(in, width, height, left, top, windowW, windowH, filter, arithmetic, Simd.active());
   }
 
-  /** {@link #resizeWindow(RgbImage, int, int, int, int, int, int, Filter, Arithmetic)} on SIMD lanes or not. */
+  /** {@link #resizeWindow(RgbImage, int, int, int, int, int, int, Resample, ResizeArithmetic)} on SIMD lanes or not. */
   static RgbImage resizeWindow(RgbImage in, int width, int height, int left, int top, int windowW, int windowH,
-      Filter filter, Arithmetic arithmetic, boolean simd) {
+      Resample filter, ResizeArithmetic arithmetic, boolean simd) {
     if (left < 0 || top < 0 || windowW <= 0 || windowH <= 0 || left + windowW > width || top + windowH > height) {
       throw new IllegalArgumentException("window " + windowW + "x" + windowH + " at " + left + "," + top
           + " is not inside " + width + "x" + height);
     }
-    if (filter == Filter.NEAREST || width == in.width() || height == in.height()) {
+    if (filter == Resample.NEAREST || width == in.width() || height == in.height()) {
       RgbImage full = resize(in, width, height, filter, arithmetic, simd);
       return ImageProcessor.crop(full, top, left, windowH, windowW);
     }
@@ -194,8 +188,8 @@ public final class Resampling {
    * having written nothing, where the kernel does not apply.
    */
   static boolean fusedPatches(RgbImage in, int width, int height, int left, int top, int rows, int cols, int p,
-      Filter filter, Arithmetic arithmetic, float rescale, float[] mean, float[] std, float[] out, int offset) {
-    if (!Simd.available() || filter == Filter.NEAREST || p % VectorKernels.LANES != 0 || rows <= 0
+      Resample filter, ResizeArithmetic arithmetic, float rescale, float[] mean, float[] std, float[] out, int offset) {
+    if (!Simd.available() || filter == Resample.NEAREST || p % VectorKernels.LANES != 0 || rows <= 0
         || cols * p < 4 * VectorKernels.LANES
         || (width == in.width() && height == in.height())) {
       return false;
@@ -216,19 +210,19 @@ public final class Resampling {
   }
 
   /** Resizes to {@code width x height}; the same size returns the image itself. */
-  public static RgbImage resize(RgbImage in, int width, int height, Filter filter, Arithmetic arithmetic) {
+  public static RgbImage resize(RgbImage in, int width, int height, Resample filter, ResizeArithmetic arithmetic) {
     return resize(in, width, height, filter, arithmetic, Simd.active());
   }
 
-  /** {@link #resize(RgbImage, int, int, Filter, Arithmetic)} on SIMD lanes ({@link VectorKernels}) or not. */
-  static RgbImage resize(RgbImage in, int width, int height, Filter filter, Arithmetic arithmetic, boolean simd) {
+  /** {@link #resize(RgbImage, int, int, Resample, ResizeArithmetic)} on SIMD lanes ({@link VectorKernels}) or not. */
+  static RgbImage resize(RgbImage in, int width, int height, Resample filter, ResizeArithmetic arithmetic, boolean simd) {
     if (width <= 0 || height <= 0) {
       throw new IllegalArgumentException("target size " + width + "x" + height + " must be at least 1x1");
     }
     if (width == in.width() && height == in.height()) {
       return in;
     }
-    if (filter == Filter.NEAREST) {
+    if (filter == Resample.NEAREST) {
       return nearest(in, width, height);
     }
     boolean horizontal = width != in.width();

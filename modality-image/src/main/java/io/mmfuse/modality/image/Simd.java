@@ -1,5 +1,7 @@
 package io.mmfuse.modality.image;
 
+import io.mmfuse.modality.image.proto.Resample;
+import io.mmfuse.modality.image.proto.ResizeArithmetic;
 import java.util.Random;
 
 /**
@@ -107,21 +109,21 @@ public final class Simd {
   private static long round(RgbImage image, ImageProcessor processor, ImageProcessor clip, boolean simd) {
     long start = System.nanoTime();
     for (int i = 0; i < 4; i++) {
-      Resampling.resize(image, 181, 139, Resampling.Filter.BICUBIC, Resampling.Arithmetic.TORCH, simd);
-      Resampling.resizeWindow(image, 150, 116, 13, 10, 97, 89, Resampling.Filter.BILINEAR,
-          Resampling.Arithmetic.PIL, simd);
+      Resampling.resize(image, 181, 139, Resample.BICUBIC, ResizeArithmetic.TORCH_UINT8, simd);
+      Resampling.resizeWindow(image, 150, 116, 13, 10, 97, 89, Resample.BILINEAR,
+          ResizeArithmetic.PIL, simd);
       processor.patches(image);
       processor.normalize(image);
       if (simd) {
         ImageConfig c = clip.config();
         int rows = 139 / 16;
         int cols = 181 / 16;
-        Resampling.fusedPatches(image, 181, 139, 0, 0, rows, cols, 16, Resampling.Filter.BICUBIC,
-            Resampling.Arithmetic.TORCH, c.rescaleFactor(), c.mean(), c.std(), new float[rows * cols * 3 * 16 * 16],
+        Resampling.fusedPatches(image, 181, 139, 0, 0, rows, cols, 16, Resample.BICUBIC,
+            ResizeArithmetic.TORCH_UINT8, c.rescaleFactor(), c.mean(), c.std(), new float[rows * cols * 3 * 16 * 16],
             0);
       } else {
         clip.normalize(
-            Resampling.resize(image, 181, 139, Resampling.Filter.BICUBIC, Resampling.Arithmetic.TORCH, false));
+            Resampling.resize(image, 181, 139, Resample.BICUBIC, ResizeArithmetic.TORCH_UINT8, false));
       }
     }
     return System.nanoTime() - start;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.api.safetensors.TensorInfo;
+import io.mmfuse.modality.image.proto.ResizeArithmetic;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
@@ -69,7 +70,7 @@ class HuggingFaceParityTest {
     assumeTrue(!simd || Simd.available(), "no SIMD kernels in this JVM");
     SafeTensors ref = Fixtures.huggingFace();
     float[] expected = ref.floats(preset + "/" + image);
-    ImageConfig config = ImageConfig.preset(preset).withArithmetic(Resampling.Arithmetic.PIL);
+    ImageConfig config = ImageConfig.preset(preset).withArithmetic(ResizeArithmetic.PIL);
     ProcessedImage actual = new ImageProcessor(config, simd).process(new ImageDecoder().decode(Fixtures.file(image)));
     int plane = actual.height() * actual.width();
     double max = 0;

@@ -13,6 +13,7 @@ import io.mmfuse.api.proto.InputSpec;
 import io.mmfuse.api.proto.PositionLayout;
 import io.mmfuse.api.proto.TokenKind;
 import io.mmfuse.modality.image.proto.ImageSettings;
+import io.mmfuse.modality.image.proto.Resample;
 import java.nio.file.Files;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -134,7 +135,7 @@ class PatchesTest {
     assertEquals(256, c.shortestEdge());
     assertEquals(240, c.cropHeight());
     assertEquals(20, c.patchSize());
-    assertEquals(Resampling.Filter.BICUBIC, c.filter());
+    assertEquals(Resample.BICUBIC, c.filter());
     ImageConfig v = ImageConfig.fromSettings(ImageSettings.newBuilder().setPreset("vilt").setShortestEdge(200).build());
     assertEquals(333, v.longestEdge());
   }

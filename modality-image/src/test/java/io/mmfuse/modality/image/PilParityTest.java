@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.mmfuse.api.safetensors.SafeTensors;
 import io.mmfuse.api.safetensors.TensorInfo;
+import io.mmfuse.modality.image.proto.Resample;
+import io.mmfuse.modality.image.proto.ResizeArithmetic;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -46,11 +48,11 @@ class PilParityTest {
     assumeTrue(!simd || Simd.available(), "no SIMD kernels in this JVM");
     SafeTensors ref = Fixtures.pil();
     RgbImage image = new ImageDecoder().decode(Fixtures.file("pil/" + name));
-    for (Resampling.Filter filter : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
+    for (Resample filter : new Resample[] {Resample.BILINEAR, Resample.BICUBIC}) {
       String key = filter.name().toLowerCase() + "/" + name;
       TensorInfo info = ref.info(key);
       RgbImage resized = Resampling.resize(
-          image, (int) info.shape()[1], (int) info.shape()[0], filter, Resampling.Arithmetic.PIL, simd);
+          image, (int) info.shape()[1], (int) info.shape()[0], filter, ResizeArithmetic.PIL, simd);
       assertArrayEquals(bytes(ref.longs(key)), resized.rgb(), key);
     }
   }

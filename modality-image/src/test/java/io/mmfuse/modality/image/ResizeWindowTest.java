@@ -3,6 +3,8 @@ package io.mmfuse.modality.image;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.mmfuse.modality.image.proto.Resample;
+import io.mmfuse.modality.image.proto.ResizeArithmetic;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -23,8 +25,8 @@ class ResizeWindowTest {
       int ch = 1 + r.nextInt(oh);
       int left = r.nextInt(ow - cw + 1);
       int top = r.nextInt(oh - ch + 1);
-      for (Resampling.Filter f : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
-        for (Resampling.Arithmetic a : Resampling.Arithmetic.values()) {
+      for (Resample f : new Resample[] {Resample.BILINEAR, Resample.BICUBIC}) {
+        for (ResizeArithmetic a : new ResizeArithmetic[] {ResizeArithmetic.PIL, ResizeArithmetic.TORCH_UINT8}) {
           RgbImage full = ImageProcessor.crop(Resampling.resize(in, ow, oh, f, a), top, left, ch, cw);
           String what = w + "x" + h + " -> " + ow + "x" + oh + " " + f + " " + a;
           for (boolean simd : Simd.available() ? new boolean[] {false, true} : new boolean[] {false}) {
@@ -36,6 +38,6 @@ class ResizeWindowTest {
     }
     RgbImage one = new RgbImage(2, 2, new byte[12]);
     assertThrows(IllegalArgumentException.class,
-        () -> Resampling.resizeWindow(one, 4, 4, 2, 0, 3, 1, Resampling.Filter.BILINEAR, Resampling.Arithmetic.PIL));
+        () -> Resampling.resizeWindow(one, 4, 4, 2, 0, 3, 1, Resample.BILINEAR, ResizeArithmetic.PIL));
   }
 }

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.mmfuse.modality.image.proto.Resample;
+import io.mmfuse.modality.image.proto.ResizeArithmetic;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -53,8 +55,8 @@ class SimdKernelsTest {
       int ow = 1 + random.nextInt(Math.max(2, w * 2));
       int oh = 1 + random.nextInt(Math.max(2, h * 2));
       RgbImage in = noise(random, w, h);
-      for (Resampling.Filter f : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
-        for (Resampling.Arithmetic a : Resampling.Arithmetic.values()) {
+      for (Resample f : new Resample[] {Resample.BILINEAR, Resample.BICUBIC}) {
+        for (ResizeArithmetic a : new ResizeArithmetic[] {ResizeArithmetic.PIL, ResizeArithmetic.TORCH_UINT8}) {
           RgbImage scalar = Resampling.resize(in, ow, oh, f, a, false);
           RgbImage simd = Resampling.resize(in, ow, oh, f, a, true);
           String what = w + "x" + h + " -> " + ow + "x" + oh + " " + f + " " + a;
@@ -68,8 +70,8 @@ class SimdKernelsTest {
     // Shrinks by large factors take more taps than the vertical kernel unrolls (more than 8 rows).
     RgbImage big = noise(random, 203, 401);
     for (int oh : new int[] {9, 13, 40, 50}) {
-      for (Resampling.Filter f : new Resampling.Filter[] {Resampling.Filter.BILINEAR, Resampling.Filter.BICUBIC}) {
-        Resampling.Arithmetic a = Resampling.Arithmetic.TORCH;
+      for (Resample f : new Resample[] {Resample.BILINEAR, Resample.BICUBIC}) {
+        ResizeArithmetic a = ResizeArithmetic.TORCH_UINT8;
         assertArrayEquals(Resampling.resize(big, 37, oh, f, a, false).rgb(),
             Resampling.resize(big, 37, oh, f, a, true).rgb(), "203x401 -> 37x" + oh + " " + f);
         cases++;
@@ -154,18 +156,18 @@ class SimdKernelsTest {
     float[] std = vilt.std();
     // PIL's 22-bit weights overflow float's 24-bit mantissa.
     float[] out = new float[12 * 18 * 3 * 32 * 32];
-    assertFalse(Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resampling.Filter.BICUBIC,
-        Resampling.Arithmetic.PIL, 1 / 255f, mean, std, out, 0));
-    assertFalse(Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resampling.Filter.NEAREST,
-        Resampling.Arithmetic.TORCH, 1 / 255f, mean, std, out, 0));
+    assertFalse(Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resample.BICUBIC,
+        ResizeArithmetic.PIL, 1 / 255f, mean, std, out, 0));
+    assertFalse(Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resample.NEAREST,
+        ResizeArithmetic.TORCH_UINT8, 1 / 255f, mean, std, out, 0));
     // A shrink by 40 gives PyTorch's weights 19 bits: the sums no longer fit.
     assertFalse(Resampling.fusedPatches(noise(new Random(6), 2560, 100), 64, 100, 0, 0, 3, 4, 16,
-        Resampling.Filter.BILINEAR, Resampling.Arithmetic.TORCH, 1 / 255f, mean, std, out, 0));
+        Resample.BILINEAR, ResizeArithmetic.TORCH_UINT8, 1 / 255f, mean, std, out, 0));
     // Declining wrote nothing.
     for (float v : out) {
       assertEquals(0f, v);
     }
-    assertTrue(Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resampling.Filter.BICUBIC,
-        Resampling.Arithmetic.TORCH, 1 / 255f, mean, std, out, 0));
+    assertTrue(Resampling.fusedPatches(in, 576, 384, 0, 0, 12, 18, 32, Resample.BICUBIC,
+        ResizeArithmetic.TORCH_UINT8, 1 / 255f, mean, std, out, 0));
   }
 }
