@@ -297,7 +297,7 @@ public final class Bench {
       ModelSpec s = Specs.read(specFile);
       Path bundle = work.resolve("latency-model-" + p);
       new Trainer(TrainingConfig.builder().optEpochs(1).optBatchSize(16).build(), registry)
-          .fit(s, Dataset.read(data.resolve("data.csv"), "label", s), data, bundle);
+          .fit(s, Dataset.read(data.resolve("data.csv"), "label", s, registry), data, bundle);
       String precision = p == Precision.FLOAT32 ? "float32" : "bf16";
       // TensorFlow's default threads (one intra-op thread per core), and one intra-op thread with two ops at once,
       // which suits a single example's small ops better. Per session only where TF_OVERRIDE_GLOBAL_THREADPOOL=1

@@ -125,7 +125,7 @@ public final class DemoRun {
           .optValidationFraction(0.2).optPatience(name.equals("fused") ? 10 : 4)
           .optTargetScore(name.equals("fused") ? 1.0 : Double.NaN).optTargetEpochs(5).build();
       Trainer.Result r = new Trainer(config, registry).addListener(new ProgressLog(progress))
-          .fit(spec, Dataset.read(data.resolve("train.csv"), "answer", spec), data, bundle);
+          .fit(spec, Dataset.read(data.resolve("train.csv"), "answer", spec, registry), data, bundle);
       losses.put(name, r.trainLoss());
       curves.put(name, r.validationScore());
       seconds.put(name, r.seconds());
@@ -166,7 +166,7 @@ public final class DemoRun {
 
   private double heldOut(Path bundle, Path test) {
     try (Predictor p = Predictor.load(bundle, registry)) {
-      Dataset d = Dataset.read(test, "answer", p.spec());
+      Dataset d = Dataset.read(test, "answer", p.spec(), registry);
       List<float[]> preds = p.predictAll(d.examples());
       int correct = 0;
       for (int i = 0; i < preds.size(); i++) {
@@ -192,7 +192,7 @@ public final class DemoRun {
     List<String> vocab = Files.readAllLines(data.resolve("vocab.txt"));
     List<Charts.Case> cases = new ArrayList<>();
     try (Predictor p = Predictor.load(out.resolve("model"), registry)) {
-      Dataset d = Dataset.read(data.resolve("test.csv"), "answer", p.spec());
+      Dataset d = Dataset.read(data.resolve("test.csv"), "answer", p.spec(), registry);
       var question = registry.tokenizer(new io.mmfuse.api.TokenizerContext(p.spec().getInputs(0),
           out.resolve("model")));
       for (int i = 0; i < Math.min(4, d.examples().size()); i++) {

@@ -98,7 +98,9 @@ public final class Predictor implements AutoCloseable {
     FusionConfig config = ModelSpecs.fusionConfig(spec, tokenizers.spaces(), FusionStrategies.of(registry));
     SavedModelBundle bundle = reader.loadSavedModel(placement.config());
     try {
-      Signature sig = bundle.function(Signature.DEFAULT_KEY).signature();
+      Signature sig = bundle.signatures().stream().filter(x -> x.key().equals(Signature.DEFAULT_KEY)).findFirst()
+          .orElseThrow(() -> new CheckpointException("bundle " + dir + ": its SavedModel has no serving signature '"
+              + Signature.DEFAULT_KEY + "'"));
       Map<String, String> in = new HashMap<>();
       for (InputConfig input : config.inputs()) {
         for (Names.Feed f : input.feeds()) {

@@ -100,7 +100,8 @@ public final class Trainer {
       try (TrainingModel model = TrainingModel.create(fusion, labels.task(), labels.outputs(),
           AdamW.of(config.weightDecay(), config.clipNorm()), placement.config())) {
         initialize(model, spec, specDir);
-        Outcome o = run.epochs(model, new EpochCheckpoints(out));
+        EpochCheckpoints checkpoints = new EpochCheckpoints(out);
+        Outcome o = run.epochs(model, checkpoints);
         if (o.paused()) {
           return new Result(spec, Map.of(), o.bestEpoch(), o.epochsRun(), seconds(start), o.losses(), o.scores(),
               split.validation(), new float[0], false);
@@ -111,7 +112,7 @@ public final class Trainer {
             predictions, split.pick(targets, split.validation(), labels.outputs()), labels.outputs());
         model.exportTo(bundle);
         bundle.commit(spec, provenance(data));
-        new EpochCheckpoints(out).delete();
+        checkpoints.delete();
         return new Result(spec, metrics, o.bestEpoch(), o.epochsRun(), seconds(start), o.losses(), o.scores(),
             split.validation(), predictions, true);
       }
