@@ -46,4 +46,21 @@ public interface ModalityTokenizer<I> {
     }
     return tokenize(inputType().cast(input));
   }
+
+  /**
+   * Whether {@link #tokenizeForTraining} changes its input at random (data augmentation). A trainer tokenizes the
+   * training examples of such an input anew every epoch; the others once.
+   */
+  default boolean augments() {
+    return false;
+  }
+
+  /**
+   * Tokenizes a training example, changed at random where this tokenizer augments (a crop, a rotation, colour
+   * jitter); the same draws of {@code random} give the same sequence. Evaluation and prediction never call it. The
+   * default is {@link #tokenizeObject}.
+   */
+  default TokenSequence tokenizeForTraining(Object input, java.util.Random random) {
+    return tokenizeObject(input);
+  }
 }

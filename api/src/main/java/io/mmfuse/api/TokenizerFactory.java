@@ -56,6 +56,17 @@ public interface TokenizerFactory {
    *
    * @param tokenizer the tokenizer, ready to use
    * @param spec the input's spec, naming any state file written into the state directory
+   * @param summary what fitting chose, in one line for the training log (a table's column kinds, the image size
+   *     picked); "" for nothing to say
    */
-  record Fitted(ModalityTokenizer<?> tokenizer, io.mmfuse.api.proto.InputSpec spec) {}
+  record Fitted(ModalityTokenizer<?> tokenizer, io.mmfuse.api.proto.InputSpec spec, String summary) {
+    public Fitted {
+      java.util.Objects.requireNonNull(summary, "summary");
+    }
+
+    /** A fitted tokenizer with nothing to report. */
+    public Fitted(ModalityTokenizer<?> tokenizer, io.mmfuse.api.proto.InputSpec spec) {
+      this(tokenizer, spec, "");
+    }
+  }
 }

@@ -6,14 +6,28 @@ import io.mmfuse.fusion.data.Dataset;
 import io.mmfuse.fusion.train.ProgressLog;
 import io.mmfuse.fusion.train.Trainer;
 import io.mmfuse.fusion.train.TrainingConfig;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code mmfuse train}: trains a fused model on a CSV or JSONL file and writes a model bundle. */
-@Command(name = "train", description = "Train a fused model on a CSV or JSONL file; write a model bundle.")
+@Command(name = "train", description = "Train a fused model on a CSV or JSONL file; write a model bundle.",
+    footer = {"", "Without --spec, every column but the label is an input: image file names become an image input,"
+        + " free text and short phrases with many distinct values text inputs, the other columns one table input"
+        + " (numeric, categorical or boolean per column). train prints what it inferred and flags ids, constants and"
+        + " columns that give the label away.",
+        "Defaults: backbone width 64, 2 layers, 4 heads, feed-forward 128, concat fusion, dropout 0.1; validation on"
+        + " a random 25% of the rows (by group with --group, a file of its own with --validation); early stopping"
+        + " after " + TrainingConfig.DEFAULT_PATIENCE + " epochs without progress; images at their own median size"
+        + " (at most 224 px) with the smallest patch of 4, 8, 16 or 32 px giving at most 196 patches."})
 final class TrainCommand implements Callable<Integer> {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -25,6 +39,32 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--spec", paramLabel = "FILE", description = "A model spec in protobuf text format.")
   Path specFile;
+
+  @Option(names = "--validation", paramLabel = "FILE",
+      description = "Validate on this file (same columns) instead of a split of --data.")
+  Path validation;
+
+  @Option(names = "--group", paramLabel = "COLUMN", description = "Split so that rows with one value of COLUMN"
+      + " (one thing measured several times) are all on one side; the column is not an input.")
+  String group;
+
+  @Option(names = "--validation-fraction", paramLabel = "F",
+      description = "Share of the rows (or groups) held out for validation (default 0.25).")
+  Double validationFraction;
+
+  @Option(names = "--ignore", split = ",", paramLabel = "COL", description = "Columns that are not inputs.")
+  List<String> ignore = new ArrayList<>();
+
+  @Option(names = "--text", split = ",", paramLabel = "COL", description = "Columns that are text inputs.")
+  List<String> text = new ArrayList<>();
+
+  @Option(names = "--image", split = ",", paramLabel = "COL",
+      description = "Columns of image file names (relative to the data file).")
+  List<String> image = new ArrayList<>();
+
+  @Option(names = "--modality", split = ",", paramLabel = "COL=NAME",
+      description = "Columns of another modality, a plugin's for one.")
+  Map<String, String> modality = new LinkedHashMap<>();
 
   @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where the bundle goes.")
   Path out;
@@ -55,6 +95,14 @@ final class TrainCommand implements Callable<Integer> {
       + " (default " + TrainingConfig.DEFAULT_PATIENCE + ").")
   Integer patience;
 
+  @Option(names = "--fusion", paramLabel = "NAME",
+      description = "How inputs are fused: concat (default), add, late, or a plugin's strategy.")
+  String fusion;
+
+  @Option(names = "--augment", description = "Augment every image input in training (random crop, rotation, shift,"
+      + " colour jitter; no mirroring), unless its spec settings say otherwise.")
+  boolean augment;
+
   @Option(names = "--resume", description = "Continue from the last epoch checkpoint of an earlier run to --out.")
   boolean resume;
 
@@ -74,9 +122,31 @@ final class TrainCommand implements Callable<Integer> {
     // The plugins are wired first: the spec may carry their settings messages.
     ModelSpec s = specFile == null ? ModelSpec.getDefaultInstance() : Specs.validateLenient(Specs.read(specFile));
     s = s.toBuilder().setRuntime(runtime.over(s.getRuntime()).toSpec()).build();
+    if (fusion != null) {
+      s = io.mmfuse.fusion.graph.ModelSpecs.withDefaults(s);
+      s = s.toBuilder().setBackbone(s.getBackbone().toBuilder().setFusion(fusion)).build();
+    }
     Path specDir = specFile == null ? data.toAbsolutePath().getParent() : specFile.toAbsolutePath().getParent();
-    Dataset d = Dataset.read(data, label, s, registry);
+    Map<String, String> forced = new LinkedHashMap<>(modality);
+    text.forEach(c -> forced.put(c, "text"));
+    image.forEach(c -> forced.put(c, "image"));
+    Dataset.ReadOptions options = new Dataset.ReadOptions(Set.copyOf(ignore), forced, group);
+    Dataset d = Dataset.read(data, label, s, registry, options);
+    if (augment) {
+      d = d.withInputs(augmented(d.inputs()));
+      if (s.getInputsCount() > 0) {
+        s = s.toBuilder().clearInputs().addAllInputs(augmented(s.getInputsList())).build();
+      }
+    }
+    PrintWriter log = spec.commandLine().getErr();
+    printColumns(log, d);
+    Dataset v = validation == null ? null : Dataset.read(validation, label,
+        s.getInputsCount() > 0 ? s : d.inputSpec(), registry, new Dataset.ReadOptions(Set.copyOf(ignore), Map.of(),
+            null));
     TrainingConfig.Builder config = TrainingConfig.builder().optCosine(cosine).optResume(resume);
+    if (validationFraction != null) {
+      config.optValidationFraction(validationFraction);
+    }
     if (epochs != null) {
       config.optEpochs(epochs);
     }
@@ -95,12 +165,42 @@ final class TrainCommand implements Callable<Integer> {
     if (patience != null) {
       config.optPatience(patience);
     }
-    PrintStream log = System.err;
-    Trainer.Result r = new Trainer(config.build(), registry).addListener(new ProgressLog(log)).fit(s, d, specDir, out);
-    log.printf(java.util.Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),
+    Trainer.Result r = new Trainer(config.build(), registry).addListener(new ProgressLog(log))
+        .fit(s, d, v, specDir, out);
+    log.printf(Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),
         r.bestEpoch(), r.epochsRun(), out);
+    log.flush();
     spec.commandLine().getOut().println(Json.metrics(r.validation()));
     spec.commandLine().getOut().flush();
     return 0;
+  }
+
+  /** The inputs, with the default augmentation on every image input whose settings do not configure one. */
+  private static List<io.mmfuse.api.proto.InputSpec> augmented(List<io.mmfuse.api.proto.InputSpec> inputs) {
+    List<io.mmfuse.api.proto.InputSpec> out = new ArrayList<>();
+    for (io.mmfuse.api.proto.InputSpec in : inputs) {
+      out.add(in.getModality().equals(io.mmfuse.modality.image.ImageTokenizerFactory.MODALITY)
+          ? io.mmfuse.modality.image.ImageTokenizerFactory.withDefaultAugmentation(in) : in);
+    }
+    return out;
+  }
+
+  /** What was inferred of each column, and what looks wrong. */
+  static void printColumns(PrintWriter log, Dataset d) {
+    log.printf(Locale.ROOT, "data %s: %d rows, %d columns%n", d.source(), d.examples().size(), d.columns().size());
+    List<String> flagged = new ArrayList<>();
+    for (Dataset.ColumnProfile c : d.columns()) {
+      String role = c.modality().isEmpty() ? c.role()
+          : c.role().equals(c.name()) ? c.modality() + " input" : c.modality() + " input '" + c.role() + "'";
+      log.printf(Locale.ROOT, "  %-20s %-24s %d present, %d missing, %d distinct%n", c.name(), role, c.present(),
+          c.missing(), c.distinct());
+      for (String w : c.warnings()) {
+        log.printf(Locale.ROOT, "  warning: column '%s' %s%n", c.name(), w);
+        flagged.add(c.name());
+      }
+    }
+    if (flagged.size() > 1) {
+      log.println("  to drop every flagged column: --ignore " + String.join(",", flagged));
+    }
   }
 }

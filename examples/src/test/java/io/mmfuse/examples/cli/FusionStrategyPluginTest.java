@@ -67,7 +67,7 @@ class FusionStrategyPluginTest {
         Map.of("com.acme.fuse.ReversedPlugin", PLUGIN, "com.acme.fuse.Reversed", STRATEGY));
     InvalidConfigurationException unknown = assertThrows(InvalidConfigurationException.class,
         () -> FusionStrategies.of(Plugins.load(getClass().getClassLoader())).get("reversed"));
-    assertTrue(unknown.getMessage().contains("fusion strategy 'reversed' is not known; known: add, concat"),
+    assertTrue(unknown.getMessage().contains("fusion strategy 'reversed' is not known; known: add, concat, late"),
         unknown.getMessage());
 
     EncoderConfig e = new EncoderConfig(8, 1, 2, 16, true, Activation.GELU, 1e-6f, 0, 0, true, false);
@@ -76,7 +76,7 @@ class FusionStrategyPluginTest {
     Map<String, InputFeed> feeds = Map.of("a", feed(new int[] {1, 2, 3}), "b", feed(new int[] {4, 5, 6}));
     try (URLClassLoader loader = Plugins.openPluginDirectory(plugins, getClass().getClassLoader())) {
       FusionStrategies strategies = FusionStrategies.of(Plugins.load(loader));
-      assertEquals(java.util.Set.of("add", "concat", "reversed"), strategies.names());
+      assertEquals(java.util.Set.of("add", "concat", "late", "reversed"), strategies.names());
       // "reversed" over (a, b) is "concat" over (b, a): same weights, same outputs.
       try (FusedModel reversed = FusedModel.create(
               new FusionConfig(List.of(a, b), strategies.get("reversed"), false, false, e), null);

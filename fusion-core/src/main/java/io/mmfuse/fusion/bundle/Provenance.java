@@ -16,9 +16,11 @@ import java.util.Properties;
  * @param dataSha256 a SHA-256 of the training data file
  * @param mmfuseVersion the version of the mmfuse build that wrote the bundle
  * @param tensorflowVersion the version of the TensorFlow runtime that trained it
+ * @param split how the rows were split into training and validation (kind, counts, seed, fraction, group column or
+ *     validation file); empty when not recorded
  */
 public record Provenance(JsonObject training, long seed, String dataFile, String dataSha256, String mmfuseVersion,
-    String tensorflowVersion) {
+    String tensorflowVersion, JsonObject split) {
 
   public Provenance {
     Objects.requireNonNull(training, "training");
@@ -26,11 +28,18 @@ public record Provenance(JsonObject training, long seed, String dataFile, String
     Objects.requireNonNull(dataSha256, "dataSha256");
     Objects.requireNonNull(mmfuseVersion, "mmfuseVersion");
     Objects.requireNonNull(tensorflowVersion, "tensorflowVersion");
+    Objects.requireNonNull(split, "split");
   }
 
   /** This run's provenance: the versions are this build's and the loaded TensorFlow's. */
   public static Provenance of(JsonObject training, long seed, String dataFile, String dataSha256) {
-    return new Provenance(training, seed, dataFile, dataSha256, buildVersion(), org.tensorflow.TensorFlow.version());
+    return of(training, seed, dataFile, dataSha256, new JsonObject());
+  }
+
+  /** This run's provenance, with the split it validated on. */
+  public static Provenance of(JsonObject training, long seed, String dataFile, String dataSha256, JsonObject split) {
+    return new Provenance(training, seed, dataFile, dataSha256, buildVersion(), org.tensorflow.TensorFlow.version(),
+        split);
   }
 
   /** The version of this mmfuse build, from the build's own resource. */
@@ -57,12 +66,14 @@ public record Provenance(JsonObject training, long seed, String dataFile, String
     data.addProperty("sha256", dataSha256);
     o.add("data", data);
     o.add("training", training);
+    o.add("split", split);
     return o;
   }
 
   static Provenance fromJson(JsonObject o) {
     JsonObject data = o.getAsJsonObject("data");
     return new Provenance(o.getAsJsonObject("training"), o.get("seed").getAsLong(), data.get("file").getAsString(),
-        data.get("sha256").getAsString(), o.get("mmfuse").getAsString(), o.get("tensorflow").getAsString());
+        data.get("sha256").getAsString(), o.get("mmfuse").getAsString(), o.get("tensorflow").getAsString(),
+        o.has("split") ? o.getAsJsonObject("split") : new JsonObject());
   }
 }

@@ -40,20 +40,79 @@ import org.apache.commons.csv.CSVRecord;
  * @param examples per example, its inputs by name: a String (text), a Path (image), a Map of cells (table), or null
  *     when missing
  * @param labels per example, the label cell ("" when the file has no label column)
+ * @param groups per example, its group's value ({@link ReadOptions#group()}); empty when no group column was named
+ * @param columns what was inferred of each column of the file, in file order, with what looks wrong
  */
-public record Dataset(String source, Path file, String labelColumn, List<InputSpec> inputs, List<Map<String, Object>> examples, List<String> labels) {
+public record Dataset(String source, Path file, String labelColumn, List<InputSpec> inputs,
+    List<Map<String, Object>> examples, List<String> labels, List<String> groups, List<ColumnProfile> columns) {
+
+  public Dataset {
+    if (!groups.isEmpty() && groups.size() != examples.size()) {
+      throw new IllegalArgumentException("groups: " + groups.size() + " for " + examples.size() + " examples");
+    }
+  }
+
+  /** A data set made in memory, without groups or column profiles. */
+  public Dataset(String source, Path file, String labelColumn, List<InputSpec> inputs,
+      List<Map<String, Object>> examples, List<String> labels) {
+    this(source, file, labelColumn, inputs, examples, labels, List.of(), List.of());
+  }
+
+  /**
+   * How columns are read beyond what modalities claim.
+   *
+   * @param ignore columns that are never inputs
+   * @param modalities columns whose modality is given (column to modality name: "text", "image", a plugin's), not
+   *     inferred
+   * @param group a column whose value names the thing a row measures (rows of one group are split together); never
+   *     an input; null for none
+   */
+  public record ReadOptions(java.util.Set<String> ignore, Map<String, String> modalities, String group) {
+    /** Nothing ignored, nothing forced, no group. */
+    public static final ReadOptions NONE = new ReadOptions(java.util.Set.of(), Map.of(), null);
+
+    public ReadOptions {
+      ignore = java.util.Set.copyOf(ignore);
+      modalities = Map.copyOf(modalities);
+    }
+  }
+
+  /**
+   * What a data set's reader inferred of one column, for the training log.
+   *
+   * @param name the column
+   * @param role what it became: "label", "ignored", "group", or the input it feeds
+   * @param modality the modality of that input ("" for the others)
+   * @param present rows with a value
+   * @param missing rows without one
+   * @param distinct distinct present values
+   * @param warnings what looks wrong (an id, a constant, a leak of the label), each with how to drop the column
+   */
+  public record ColumnProfile(String name, String role, String modality, int present, int missing, int distinct,
+      List<String> warnings) {
+    public ColumnProfile {
+      warnings = List.copyOf(warnings);
+    }
+  }
 
   /** Reads a file with the modality plugins on this class's class path; see {@link #read(Path, String, ModelSpec, ModalityRegistry)}. */
   public static Dataset read(Path file, String label, ModelSpec spec) {
     return read(file, label, spec, Plugins.load(Dataset.class.getClassLoader()));
   }
 
+  /** Reads a file with no options; see {@link #read(Path, String, ModelSpec, ModalityRegistry, ReadOptions)}. */
+  public static Dataset read(Path file, String label, ModelSpec spec, ModalityRegistry registry) {
+    return read(file, label, spec, registry, ReadOptions.NONE);
+  }
+
   /**
    * Reads a file; {@code label} may be null for unlabelled data; {@code spec} may be null or name the inputs. Columns
-   * the spec does not name are claimed by the registered modalities ({@link TokenizerFactory#claim}): the strongest
-   * claim wins, and the columns of a modality that groups them (the table) form one input named after it.
+   * the spec does not name are claimed by the registered modalities ({@link TokenizerFactory#claim}) unless the
+   * options ignore them or give their modality: the strongest claim wins, and the columns of a modality that groups
+   * them (the table) form one input named after it.
    */
-  public static Dataset read(Path file, String label, ModelSpec spec, ModalityRegistry registry) {
+  public static Dataset read(Path file, String label, ModelSpec spec, ModalityRegistry registry,
+      ReadOptions options) {
     List<String> columns = new ArrayList<>();
     List<Map<String, String>> rows = new ArrayList<>();
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -71,6 +130,36 @@ public record Dataset(String source, Path file, String labelColumn, List<InputSp
     }
     if (label != null && !columns.contains(label)) {
       throw new InvalidInputException("data " + file + ": label column '" + label + "' is not among " + columns);
+    }
+    String group = options.group();
+    if (group != null && !columns.contains(group)) {
+      throw new InvalidInputException("data " + file + ": group column '" + group + "' is not among " + columns);
+    }
+    for (String c : options.ignore()) {
+      if (!columns.contains(c)) {
+        throw new InvalidInputException("data " + file + ": column '" + c + "' to ignore is not among " + columns);
+      }
+    }
+    for (Map.Entry<String, String> e : options.modalities().entrySet()) {
+      if (!columns.contains(e.getKey())) {
+        throw new InvalidInputException("data " + file + ": column '" + e.getKey() + "' given as "
+            + e.getValue() + " is not among " + columns);
+      }
+      TokenizerFactory f = registry.factory(e.getValue());
+      if (!f.inputPerColumn()) {
+        continue;
+      }
+      if (options.ignore().contains(e.getKey())) {
+        throw new InvalidInputException("data " + file + ": column '" + e.getKey() + "' is both ignored and given"
+            + " as " + e.getValue());
+      }
+    }
+    Set<String> skipped = new LinkedHashSet<>(options.ignore());
+    if (label != null) {
+      skipped.add(label);
+    }
+    if (group != null) {
+      skipped.add(group);
     }
     Path base = file.toAbsolutePath().getParent();
     // Per input: its spec, and the columns it reads (one, or a grouping modality's many).
@@ -96,7 +185,7 @@ public record Dataset(String source, Path file, String labelColumn, List<InputSp
       }
       List<String> rest = new ArrayList<>();
       for (String c : columns) {
-        if (!c.equals(label) && !named.contains(c)) {
+        if (!skipped.contains(c) && !named.contains(c)) {
           rest.add(c);
         }
       }
@@ -104,10 +193,11 @@ public record Dataset(String source, Path file, String labelColumn, List<InputSp
       grouping.forEach(g -> reads.get(g).addAll(rest));
     } else {
       for (String c : columns) {
-        if (c.equals(label)) {
+        if (skipped.contains(c)) {
           continue;
         }
-        TokenizerFactory f = claimant(c, rows, registry, file);
+        String forced = options.modalities().get(c);
+        TokenizerFactory f = forced != null ? registry.factory(forced) : claimant(c, rows, registry, file);
         String input = f.inputPerColumn() ? c : f.modality();
         if (!inputs.containsKey(input)) {
           inputs.put(input, InputSpec.newBuilder().setName(input).setModality(f.modality()).build());
@@ -116,8 +206,13 @@ public record Dataset(String source, Path file, String labelColumn, List<InputSp
         reads.get(input).add(c);
       }
     }
+    if (inputs.isEmpty()) {
+      throw new InvalidInputException("data " + file + ": no column is left to be an input (columns: " + columns
+          + "; label, group and ignored: " + skipped + ")");
+    }
     List<Map<String, Object>> examples = new ArrayList<>();
     List<String> labels = new ArrayList<>();
+    List<String> groups = new ArrayList<>();
     for (Map<String, String> row : rows) {
       Map<String, Object> ex = new LinkedHashMap<>();
       for (InputSpec in : inputs.values()) {
@@ -138,9 +233,34 @@ public record Dataset(String source, Path file, String labelColumn, List<InputSp
       }
       examples.add(ex);
       labels.add(label == null ? "" : row.getOrDefault(label, "").trim());
+      if (group != null) {
+        groups.add(row.getOrDefault(group, "").trim());
+      }
     }
+    Map<String, String[]> roles = new LinkedHashMap<>();
+    reads.forEach((input, cols) -> cols.forEach(c -> roles.put(c, new String[] {input,
+        inputs.get(input).getModality()})));
+    List<ColumnProfile> profiles = ColumnChecks.profile(columns, rows, labels, label, group, options.ignore(), roles);
     return new Dataset(file.toString(), file, label == null ? "" : label, List.copyOf(inputs.values()), examples,
-        labels);
+        labels, groups, profiles);
+  }
+
+  /**
+   * The columns that look like ids (many distinct values) whose value most validation rows share with a training
+   * row, with the share: rows that measure the same thing twice, on both sides of a split (use a group column).
+   */
+  public Map<String, Double> sharedAcrossSplit(List<Integer> train, List<Integer> validation) {
+    return ColumnChecks.sharedAcrossSplit(this, train, validation);
+  }
+
+  /** The same rows with other input specs (the same names, settings changed). */
+  public Dataset withInputs(List<InputSpec> specs) {
+    return new Dataset(source, file, labelColumn, List.copyOf(specs), examples, labels, groups, columns);
+  }
+
+  /** This data set's inputs as a spec names them, for reading another file (a validation file) the same way. */
+  public ModelSpec inputSpec() {
+    return ModelSpec.newBuilder().addAllInputs(inputs).build();
   }
 
   /** The modality whose claim on a column is strongest (ties: the first by name). */

@@ -49,6 +49,33 @@ public final class Tokenizers {
     return out;
   }
 
+  /** Whether any input's tokenizer augments training examples. */
+  public boolean augments() {
+    return byInput.values().stream().anyMatch(ModalityTokenizer::augments);
+  }
+
+  /**
+   * A training example's sequences with every augmenting input tokenized anew ({@link
+   * ModalityTokenizer#tokenizeForTraining}), the others taken from {@code cached}; the inputs draw from {@code
+   * random} in input order.
+   */
+  public Map<String, TokenSequence> tokenizeForTraining(Map<String, ?> example, Map<String, TokenSequence> cached,
+      java.util.Random random, String where) {
+    Map<String, TokenSequence> out = new LinkedHashMap<>(cached);
+    for (Map.Entry<String, ModalityTokenizer<?>> e : byInput.entrySet()) {
+      Object value = example.get(e.getKey());
+      if (value == null || !e.getValue().augments()) {
+        continue;
+      }
+      try {
+        out.put(e.getKey(), e.getValue().tokenizeForTraining(value, random));
+      } catch (InvalidInputException x) {
+        throw new InvalidInputException(where + ", input '" + e.getKey() + "': " + x.detail(), x);
+      }
+    }
+    return out;
+  }
+
   /** The feeds of a batch of tokenized examples. */
   public static Map<String, InputFeed> feeds(FusionConfig config, List<Map<String, TokenSequence>> batch) {
     Map<String, InputFeed> feeds = new LinkedHashMap<>();

@@ -288,7 +288,11 @@ public final class FusionGraph {
     }
     FusionStrategy.Fused fused = strategy.fuse(tf, embedded, globalCls);
     fusedMask = tf.withName(Names.FUSED_MASK).identity(fused.mask());
-    encode(fused.embeddings(), fused.mask());
+    encode(fused.embeddings(), fused.mask(), fused.allowed(), fused.pooling() == null);
+    if (fused.pooling() != null) {
+      pooled = tf.withName(Names.POOLER_OUTPUT).identity(fused.pooling().pool(tf, this, lastHiddenState,
+          fused.mask()));
+    }
   }
 
   private FusionStrategy.Embedded embed(InputConfig in) {
@@ -353,7 +357,8 @@ public final class FusionGraph {
     return new FusionStrategy.Embedded(in.name(), x, m);
   }
 
-  private void encode(Operand<TFloat32> x3, Operand<TFloat32> mask) {
+  private void encode(Operand<TFloat32> x3, Operand<TFloat32> mask, Operand<TFloat32> allowed,
+      boolean defaultPooler) {
     EncoderConfig e = config.encoder();
     int h = e.width();
     int heads = e.heads();
@@ -361,6 +366,12 @@ public final class FusionGraph {
     // [B, L] -> additive bias [B, 1, 1, L]: 0 for real tokens, the most negative float for padding (as HF does).
     Operand<TFloat32> bias = tf.math.mul(tf.math.sub(tf.constant(1f), mask), tf.constant(-Float.MAX_VALUE));
     bias = tf.expandDims(tf.expandDims(bias, tf.constant(1)), tf.constant(1));
+    if (allowed != null) {
+      // [L, L] -> [1, 1, L, L]: a forbidden pair gets the most negative float too (the minimum, not the sum, which
+      // would overflow to -inf and turn a row with nothing to see into NaN).
+      Operand<TFloat32> block = tf.math.mul(tf.math.sub(tf.constant(1f), allowed), tf.constant(-Float.MAX_VALUE));
+      bias = tf.math.minimum(bias, tf.expandDims(tf.expandDims(block, tf.constant(0)), tf.constant(0)));
+    }
     Operand<TInt32> shape3 = tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {h})), tf.constant(0));
     Operand<TInt32> shapeQkv =
         tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {3, heads, d})), tf.constant(0));
@@ -397,7 +408,7 @@ public final class FusionGraph {
       x = layerNorm("encoder/final_norm", x);
     }
     lastHiddenState = tf.withName(Names.LAST_HIDDEN_STATE).reshape(x, shape3);
-    if (e.pooler()) {
+    if (e.pooler() && defaultPooler) {
       Operand<TFloat32> first = tf.reshape(
           tf.slice(lastHiddenState, tf.constant(new int[] {0, 0, 0}), tf.constant(new int[] {-1, 1, -1})),
           tf.constant(new int[] {-1, h}));

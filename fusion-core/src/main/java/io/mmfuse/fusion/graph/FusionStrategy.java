@@ -33,6 +33,26 @@ public interface FusionStrategy {
   /** One embedded input. */
   record Embedded(String name, Operand<TFloat32> embeddings, Operand<TFloat32> mask) {}
 
-  /** The fused sequence {@code [B, L, H]} and its mask {@code [B, L]}. */
-  record Fused(Operand<TFloat32> embeddings, Operand<TFloat32> mask) {}
+  /**
+   * The fused sequence {@code [B, L, H]} and its mask {@code [B, L]}; optionally which token may attend to which
+   * ({@code allowed}, {@code [L, L]}, 1 where query row i may see key column j, shared by the batch; null: every real
+   * token sees every other) and how the encoder's output is pooled for the head ({@code pooling}; null: the first
+   * token through the pooler).
+   */
+  record Fused(Operand<TFloat32> embeddings, Operand<TFloat32> mask, Operand<TFloat32> allowed, Pooling pooling) {
+    /** Full attention, the default pooling. */
+    public Fused(Operand<TFloat32> embeddings, Operand<TFloat32> mask) {
+      this(embeddings, mask, null, null);
+    }
+  }
+
+  /** Pools the encoder's last hidden state for the head, in place of the default pooler. */
+  @FunctionalInterface
+  interface Pooling {
+    /**
+     * Returns the {@code [B, H]} vector the task head reads, from the last hidden state {@code [B, L, H]} and the
+     * fused mask {@code [B, L]}; new learned tensors come from {@link FusionGraph#addParameter}.
+     */
+    Operand<TFloat32> pool(Ops tf, FusionGraph graph, Operand<TFloat32> lastHiddenState, Operand<TFloat32> mask);
+  }
 }

@@ -5,7 +5,7 @@ import java.util.Locale;
 
 /** A progress bar on a terminal, one line per epoch everywhere. */
 public final class ProgressLog implements TrainingListener {
-  private final PrintStream out;
+  private final java.io.PrintWriter out;
   private final boolean terminal = System.console() != null;
   private final long start = System.nanoTime();
   private Plan plan;
@@ -13,6 +13,11 @@ public final class ProgressLog implements TrainingListener {
   private long examples;
 
   public ProgressLog(PrintStream out) {
+    this(new java.io.PrintWriter(out, true));
+  }
+
+  /** A log written to {@code out} (flushed after every line). */
+  public ProgressLog(java.io.PrintWriter out) {
     this.out = out;
   }
 
@@ -44,11 +49,13 @@ public final class ProgressLog implements TrainingListener {
     e.metrics().forEach((k, v) -> sb.append(String.format(Locale.ROOT, " val_%s %.4f", k, v)));
     sb.append(String.format(Locale.ROOT, " %.1fs", (System.nanoTime() - start) / 1e9));
     out.println(sb + (terminal ? " ".repeat(10) : ""));
+    out.flush();
     return Decision.CONTINUE;
   }
 
   @Override
   public void onNote(String note) {
     out.println(note);
+    out.flush();
   }
 }

@@ -74,18 +74,42 @@ public final class Trainer {
       List<Double> trainLoss, List<Double> validationScore, List<Integer> validationExamples,
       float[] validationPredictions, boolean bundleWritten) {}
 
-  /** Trains and writes the bundle to {@code out}; {@code specDir} resolves relative file names in the spec. */
+  /**
+   * Trains and writes the bundle to {@code out}, validating on a split of {@code data}: by group where the data set
+   * has groups (no group on both sides), else random; {@code specDir} resolves relative file names in the spec.
+   */
   public Result fit(ModelSpec specIn, Dataset data, Path specDir, Path out) {
+    return fit(specIn, data, null, specDir, out);
+  }
+
+  /**
+   * Trains on {@code data} and validates on {@code validation}, a data set of its own (read with {@code data}'s
+   * inputs, {@link Dataset#inputSpec()}); a null {@code validation} splits {@code data} as {@link #fit(ModelSpec,
+   * Dataset, Path, Path)} does.
+   */
+  public Result fit(ModelSpec specIn, Dataset trainingData, Dataset validation, Path specDir, Path out) {
     long start = System.nanoTime();
     ModelSpec spec = ModelSpecs.withDefaults(specIn.getInputsCount() == 0
-        ? specIn.toBuilder().addAllInputs(data.inputs()).build() : specIn);
-    Split split = Split.of(data.examples().size(), config.validationFraction(), config.seed(), data.source());
+        ? specIn.toBuilder().addAllInputs(trainingData.inputs()).build() : specIn);
+    Dataset data = validation == null ? trainingData : joined(trainingData, validation);
+    Split split = validation == null
+        ? trainingData.groups().isEmpty()
+            ? Split.of(data.examples().size(), config.validationFraction(), config.seed(), data.source())
+            : Split.grouped(trainingData.groups(), config.validationFraction(), config.seed(), data.source())
+        : Split.file(trainingData.examples().size(), validation.examples().size());
+    com.google.gson.JsonObject splitRecord = splitRecord(split, trainingData, validation);
+    tell(l -> l.onNote(describe(split, splitRecord)));
+    data.sharedAcrossSplit(split.train(), split.validation()).forEach((column, share) -> tell(l -> l.onNote(
+        String.format(java.util.Locale.ROOT, "warning: %.0f%% of the validation rows share their '%s' with a"
+            + " training row: the same thing on both sides of the split makes validation look better than it"
+            + " is; split by it with --group %s (or give --validation FILE)", 100 * share, column, column))));
     LabelEncoder labels = LabelEncoder.fit(spec.getHead(), split.pick(data.labels(), split.train()), data.source());
     String labelColumn = data.labelColumn().isEmpty() ? spec.getHead().getLabelColumn() : data.labelColumn();
     spec = spec.toBuilder().setHead(labels.head(labelColumn)).build();
     try (BundleWriter bundle = BundleWriter.create(out)) {
       Fitted fitted = fitTokenizers(spec, data, split.train(), specDir, bundle.directory());
       spec = fitted.spec();
+      fitted.summaries().forEach((input, summary) -> tell(l -> l.onNote("input '" + input + "': " + summary)));
       List<Map<String, TokenSequence>> sequences = new ArrayList<>(data.examples().size());
       for (int i = 0; i < data.examples().size(); i++) {
         sequences.add(fitted.tokenizers().tokenize(data.examples().get(i), "data " + data.source() + ", example "
@@ -94,12 +118,23 @@ public final class Trainer {
       FusionConfig fusion = ModelSpecs.fusionConfig(spec, fitted.tokenizers().spaces(),
           FusionStrategies.of(registry));
       float[] targets = labels.encodeAll(data.labels(), false, data.source());
-      Run run = new Run(fusion, sequences, targets, labels, split);
+      Run run = new Run(fusion, sequences, targets, labels, split, data, fitted.tokenizers());
       TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(RuntimeOptions.fromSpec(spec.getRuntime()));
       placement.warning().ifPresent(w -> tell(l -> l.onNote(w)));
       try (TrainingModel model = TrainingModel.create(fusion, labels.task(), labels.outputs(),
           AdamW.of(config.weightDecay(), config.clipNorm()), placement.config())) {
         initialize(model, spec, specDir);
+        long parameters = 0;
+        for (Weight w : model.weights().values()) {
+          parameters += w.data().length;
+        }
+        io.mmfuse.api.proto.BackboneSpec b = spec.getBackbone();
+        long count = parameters;
+        tell(l -> l.onNote(String.format(java.util.Locale.ROOT, "model: %,d parameters; backbone width %d, %d"
+            + " layers, %d heads, feed-forward %d, fusion %s, dropout %.2f; %s, %d classes/outputs; batch %d, lr %.0e,"
+            + " at most %d epochs, patience %d", count, b.getWidth(), b.getLayers(), b.getHeads(), b.getFfnWidth(),
+            b.getFusion().isEmpty() ? "concat" : b.getFusion(), b.getDropout(), labels.task(), labels.outputs(),
+            config.batchSize(), config.learningRate(), config.epochs(), config.patience())));
         EpochCheckpoints checkpoints = new EpochCheckpoints(out);
         Outcome o = run.epochs(model, checkpoints);
         if (o.paused()) {
@@ -111,7 +146,7 @@ public final class Trainer {
         Map<String, Double> metrics = split.validation().isEmpty() ? Map.of() : Evaluator.metrics(labels.task(),
             predictions, split.pick(targets, split.validation(), labels.outputs()), labels.outputs());
         model.exportTo(bundle);
-        bundle.commit(spec, provenance(data));
+        bundle.commit(spec, provenance(trainingData, splitRecord));
         checkpoints.delete();
         return new Result(spec, metrics, o.bestEpoch(), o.epochsRun(), seconds(start), o.losses(), o.scores(),
             split.validation(), predictions, true);
@@ -127,14 +162,60 @@ public final class Trainer {
     listeners.forEach(event);
   }
 
-  private Provenance provenance(Dataset data) {
-    String sha;
+  private Provenance provenance(Dataset data, com.google.gson.JsonObject split) {
+    return Provenance.of(config.toJson(), config.seed(), data.source(), sha(data), split);
+  }
+
+  private static String sha(Dataset data) {
     try {
-      sha = data.file() == null ? "" : Checksums.sha256(data.file());
+      return data.file() == null ? "" : Checksums.sha256(data.file());
     } catch (IOException e) {
       throw new InvalidInputException("data " + data.source() + ": cannot be read to hash it: " + e, e);
     }
-    return Provenance.of(config.toJson(), config.seed(), data.source(), sha);
+  }
+
+  /** The training rows followed by the validation rows, as one data set. */
+  private static Dataset joined(Dataset train, Dataset validation) {
+    List<Map<String, Object>> examples = new ArrayList<>(train.examples());
+    examples.addAll(validation.examples());
+    List<String> labels = new ArrayList<>(train.labels());
+    labels.addAll(validation.labels());
+    return new Dataset(train.source() + " + " + validation.source(), train.file(), train.labelColumn(),
+        train.inputs(), examples, labels, List.of(), train.columns());
+  }
+
+  /** How the rows were split, as the bundle's manifest records it. */
+  private com.google.gson.JsonObject splitRecord(Split split, Dataset train, Dataset validation) {
+    com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+    o.addProperty("kind", split.kind());
+    o.addProperty("training_rows", split.train().size());
+    o.addProperty("validation_rows", split.validation().size());
+    if (validation != null) {
+      o.addProperty("validation_file", validation.source());
+      o.addProperty("validation_sha256", sha(validation));
+    } else {
+      o.addProperty("fraction", config.validationFraction());
+      o.addProperty("seed", config.seed());
+      if (split.kind().equals("group")) {
+        o.addProperty("group_column", train.columns().stream().filter(c -> c.role().equals("group"))
+            .map(Dataset.ColumnProfile::name).findFirst().orElse(""));
+        o.addProperty("validation_groups", split.validationGroups());
+      }
+    }
+    return o;
+  }
+
+  private static String describe(Split split, com.google.gson.JsonObject r) {
+    int t = split.train().size();
+    int v = split.validation().size();
+    return switch (split.kind()) {
+      case "file" -> "validation: the " + v + " rows of " + r.get("validation_file").getAsString() + "; training: "
+          + t + " rows";
+      case "group" -> "validation: " + v + " rows (" + split.validationGroups() + " whole groups of '"
+          + r.get("group_column").getAsString() + "'); training: " + t + " rows";
+      default -> "validation: " + v + " random rows (" + Math.round(100 * r.get("fraction").getAsDouble())
+          + "%, seed " + r.get("seed").getAsLong() + "); training: " + t + " rows";
+    };
   }
 
   private void initialize(TrainingModel model, ModelSpec spec, Path specDir) {
@@ -146,11 +227,12 @@ public final class Trainer {
     }
   }
 
-  private record Fitted(ModelSpec spec, Tokenizers tokenizers) {}
+  private record Fitted(ModelSpec spec, Tokenizers tokenizers, Map<String, String> summaries) {}
 
   /** Each input's factory fits on the training rows and puts its files and state into the bundle. */
   private Fitted fitTokenizers(ModelSpec spec, Dataset data, List<Integer> train, Path specDir, Path bundle) {
     Map<String, io.mmfuse.api.ModalityTokenizer<?>> tokenizers = new LinkedHashMap<>();
+    Map<String, String> summaries = new LinkedHashMap<>();
     ModelSpec.Builder saved = spec.toBuilder().clearInputs();
     for (InputSpec in : spec.getInputsList()) {
       TokenizerFactory factory = registry.factory(in.getModality());
@@ -160,13 +242,17 @@ public final class Trainer {
       }
       TokenizerFactory.Fitted f = factory.fit(new TokenizerContext(in, specDir), rows, bundle);
       tokenizers.put(in.getName(), f.tokenizer());
+      summaries.put(in.getName(), in.getModality() + (f.summary().isEmpty() ? "" : ", " + f.summary()));
       saved.addInputs(f.spec());
     }
-    return new Fitted(saved.build(), new Tokenizers(tokenizers));
+    return new Fitted(saved.build(), new Tokenizers(tokenizers), summaries);
   }
 
-  /** Training and validation rows, by index: a seeded shuffle, the first {@code fraction} held out. */
-  record Split(List<Integer> train, List<Integer> validation) {
+  /**
+   * Training and validation rows, by index: a seeded shuffle with the first {@code fraction} held out ("random"),
+   * whole groups held out ("group"), or a validation file's rows after the training rows ("file").
+   */
+  record Split(String kind, List<Integer> train, List<Integer> validation, int validationGroups) {
     static Split of(int n, double fraction, long seed, String source) {
       List<Integer> order = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -177,7 +263,50 @@ public final class Trainer {
       if (v >= n) {
         throw new InvalidInputException("data " + source + ": no training examples left after the split");
       }
-      return new Split(new ArrayList<>(order.subList(v, n)), List.copyOf(order.subList(0, v)));
+      return new Split("random", new ArrayList<>(order.subList(v, n)), List.copyOf(order.subList(0, v)), 0);
+    }
+
+    /** Groups in a seeded order, held out until they hold {@code fraction} of the rows; no group on both sides. */
+    static Split grouped(List<String> groups, double fraction, long seed, String source) {
+      Map<String, List<Integer>> byGroup = new LinkedHashMap<>();
+      for (int i = 0; i < groups.size(); i++) {
+        byGroup.computeIfAbsent(groups.get(i), k -> new ArrayList<>()).add(i);
+      }
+      List<String> names = new ArrayList<>(byGroup.keySet());
+      Collections.sort(names);
+      Collections.shuffle(names, new Random(seed));
+      long want = Math.round(groups.size() * fraction);
+      List<Integer> validation = new ArrayList<>();
+      List<Integer> train = new ArrayList<>();
+      int held = 0;
+      for (String g : names) {
+        if (validation.size() < want) {
+          validation.addAll(byGroup.get(g));
+          held++;
+        } else {
+          train.addAll(byGroup.get(g));
+        }
+      }
+      if (train.isEmpty()) {
+        throw new InvalidInputException("data " + source + ": no training examples left after the split by group ("
+            + names.size() + " groups)");
+      }
+      Collections.sort(train);
+      Collections.sort(validation);
+      return new Split("group", train, List.copyOf(validation), held);
+    }
+
+    /** The first {@code train} rows train, the next {@code validation} validate. */
+    static Split file(int train, int validation) {
+      List<Integer> t = new ArrayList<>();
+      List<Integer> v = new ArrayList<>();
+      for (int i = 0; i < train; i++) {
+        t.add(i);
+      }
+      for (int i = 0; i < validation; i++) {
+        v.add(train + i);
+      }
+      return new Split("file", t, List.copyOf(v), 0);
     }
 
     <T> List<T> pick(List<T> all, List<Integer> idx) {
@@ -205,14 +334,31 @@ public final class Trainer {
     private final float[] targets;
     private final LabelEncoder labels;
     private final Split split;
+    private final Dataset data;
+    private final Tokenizers tokenizers;
 
     Run(FusionConfig fusion, List<Map<String, TokenSequence>> sequences, float[] targets, LabelEncoder labels,
-        Split split) {
+        Split split, Dataset data, Tokenizers tokenizers) {
       this.fusion = fusion;
       this.sequences = sequences;
       this.targets = targets;
       this.labels = labels;
       this.split = split;
+      this.data = data;
+      this.tokenizers = tokenizers;
+    }
+
+    /**
+     * A training example's sequences for this epoch: the cached ones, with the augmenting inputs tokenized anew from
+     * a generator seeded by the run's seed, the epoch and the row (so a resumed run sees what it would have).
+     */
+    Map<String, TokenSequence> augmented(int row, int epoch) {
+      if (!tokenizers.augments()) {
+        return sequences.get(row);
+      }
+      Random random = new Random((config.seed() * 1_000_003L + epoch) * 1_000_033L + row);
+      return tokenizers.tokenizeForTraining(data.examples().get(row), sequences.get(row), random,
+          "data " + data.source() + ", example " + (row + 1));
     }
 
     Outcome epochs(TrainingModel model, EpochCheckpoints checkpoints) {
@@ -253,9 +399,9 @@ public final class Trainer {
         double lossSum = 0;
         for (int b = 0; b < train.size(); b += config.batchSize()) {
           List<Integer> idx = train.subList(b, Math.min(train.size(), b + config.batchSize()));
-          List<Map<String, TokenSequence>> batch = new ArrayList<>();
-          for (int i : idx) {
-            batch.add(modalityDropout(sequences.get(i), config.modalityDropout(), random));
+          List<Map<String, TokenSequence>> batch = augmentedBatch(idx, epoch);
+          for (int j = 0; j < batch.size(); j++) {
+            batch.set(j, modalityDropout(batch.get(j), config.modalityDropout(), random));
           }
           float loss = model.trainStep(Tokenizers.feeds(fusion, batch), split.pick(targets, idx, labels.outputs()),
               config.learningRate(step, total), (int) (config.seed() * 31 + step));
@@ -299,6 +445,20 @@ public final class Trainer {
         }
       }
       return new Outcome(best, bestEpoch, Math.min(epoch, config.epochs()), losses, scores, false);
+    }
+
+    /** A batch's sequences, augmented on the common pool's threads (each row's draws are its own). */
+    List<Map<String, TokenSequence>> augmentedBatch(List<Integer> idx, int epoch) {
+      List<Map<String, TokenSequence>> batch = new ArrayList<>(idx.size());
+      if (!tokenizers.augments()) {
+        idx.forEach(i -> batch.add(sequences.get(i)));
+        return batch;
+      }
+      @SuppressWarnings("unchecked")
+      Map<String, TokenSequence>[] out = new Map[idx.size()];
+      java.util.stream.IntStream.range(0, idx.size()).parallel().forEach(j -> out[j] = augmented(idx.get(j), epoch));
+      batch.addAll(java.util.Arrays.asList(out));
+      return batch;
     }
 
     /** Predictions on the given rows, in batches of 64. */

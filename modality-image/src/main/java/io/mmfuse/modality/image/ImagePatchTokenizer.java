@@ -16,8 +16,15 @@ public final class ImagePatchTokenizer implements ModalityTokenizer<byte[]> {
   private final ImageDecoder decoder;
   private final ImageProcessor processor;
   private final TokenSpace space;
+  private final Augmenter augmenter;
 
   public ImagePatchTokenizer(ImageConfig config) {
+    this(config, null);
+  }
+
+  /** A tokenizer whose training examples are augmented by {@code augmenter} (null: never). */
+  public ImagePatchTokenizer(ImageConfig config, Augmenter augmenter) {
+    this.augmenter = augmenter;
     this.decoder = new ImageDecoder(config.maxPixels());
     this.processor = new ImageProcessor(config);
     int p = config.patchSize();
@@ -79,6 +86,34 @@ public final class ImagePatchTokenizer implements ModalityTokenizer<byte[]> {
   /** Returns the patches of a preprocessed image. */
   public Patches patches(ProcessedImage image) {
     return Patches.of(image, processor.config().patchSize());
+  }
+
+  @Override
+  public boolean augments() {
+    return augmenter != null;
+  }
+
+  /** Decodes the image, changes it at random with the settings' augmentation (if any), then tokenizes it. */
+  @Override
+  public TokenSequence tokenizeForTraining(Object input, java.util.Random random) {
+    if (augmenter == null) {
+      return tokenizeObject(input);
+    }
+    RgbImage image;
+    if (input instanceof Path p) {
+      image = decoder.decode(p);
+    } else if (input instanceof RgbImage r) {
+      image = r;
+    } else if (input instanceof BufferedImage b) {
+      image = ImageDecoder.toRgb(b, "image");
+    } else if (input instanceof byte[] bytes) {
+      image = decoder.decode(bytes, "(" + bytes.length + " bytes)");
+    } else if (input instanceof InputValue v && v.hasImage()) {
+      image = decoder.decode(v.getImage().toByteArray(), "(" + v.getImage().size() + " bytes)");
+    } else {
+      return tokenizeObject(input);
+    }
+    return tokenize(augmenter.apply(image, random));
   }
 
   @Override

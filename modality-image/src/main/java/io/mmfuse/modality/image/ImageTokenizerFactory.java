@@ -1,8 +1,15 @@
 package io.mmfuse.modality.image;
 
+import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.ModalityTokenizer;
+import io.mmfuse.api.Settings;
 import io.mmfuse.api.TokenizerContext;
 import io.mmfuse.api.TokenizerFactory;
+import io.mmfuse.api.proto.InputSpec;
+import io.mmfuse.modality.image.proto.ImageSettings;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Builds image tokenizers from an input's spec. */
 public final class ImageTokenizerFactory implements TokenizerFactory {
@@ -41,7 +48,121 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
 
   @Override
   public ModalityTokenizer<?> create(TokenizerContext context) {
-    return new ImagePatchTokenizer(ImageConfig.fromSettings(io.mmfuse.api.Settings.of(context.spec(),
-        io.mmfuse.modality.image.proto.ImageSettings.class)));
+    ImageSettings s = Settings.of(context.spec(), ImageSettings.class);
+    return new ImagePatchTokenizer(ImageConfig.fromSettings(s), Augmenter.fromSettings(s.getAugmentation()));
+  }
+
+  /** The input with augmentation enabled at its defaults, unless its settings already configure augmentation. */
+  public static InputSpec withDefaultAugmentation(InputSpec in) {
+    ImageSettings s = Settings.of(in, ImageSettings.class);
+    if (s.hasAugmentation()) {
+      return in;
+    }
+    return Settings.with(in, s.toBuilder().setAugmentation(
+        io.mmfuse.modality.image.proto.Augmentation.newBuilder().setEnabled(true)).build());
+  }
+
+  /** The most training images whose size {@link #fit} looks at. */
+  static final int SIZE_SAMPLE = 200;
+  /** The most patch tokens a fitted size gives: ViT-B/16's 14 x 14 at 224 px. */
+  static final int MAX_TOKENS = 196;
+  /** The largest side a fitted size gives. */
+  static final int MAX_SIDE = 224;
+
+  /**
+   * Picks the resolution and patch size from the training images when the settings name neither a preset nor a
+   * size: the images' median height and width (never upscaled), scaled down so that the longer side is at most 224,
+   * with the smallest patch of 4, 8, 16 or 32 pixels that gives at most 196 tokens (unless the settings set one), both
+   * sides rounded down to whole patches. Normalization is the {@code vit} preset's. The spec returned records the
+   * size picked; a preset or a size in the settings is kept as it is (imported checkpoints keep their processor).
+   */
+  @Override
+  public Fitted fit(TokenizerContext context, List<?> trainingInputs, Path stateDirectory) {
+    InputSpec in = context.spec();
+    ImageSettings s = Settings.of(in, ImageSettings.class);
+    if (!s.getPreset().isEmpty() || s.hasResizeHeight() || s.hasResizeWidth() || s.hasShortestEdge()
+        || s.hasLongestEdge() || s.hasCropHeight() || s.hasCropWidth()) {
+      ImageConfig c = ImageConfig.fromSettings(s);
+      return new Fitted(create(context), in, describe(c, s, "as the settings say"));
+    }
+    ImageDecoder decoder = new ImageDecoder(s.hasMaxPixels() ? s.getMaxPixels() : ImageDecoder.DEFAULT_MAX_PIXELS);
+    List<Object> present = new ArrayList<>();
+    for (Object o : trainingInputs) {
+      if (o != null) {
+        present.add(o);
+      }
+    }
+    if (present.isEmpty()) {
+      throw new InvalidInputException("input '" + in.getName() + "': no training image to fit the image size on");
+    }
+    int n = Math.min(SIZE_SAMPLE, present.size());
+    int[] heights = new int[n];
+    int[] widths = new int[n];
+    for (int i = 0; i < n; i++) {
+      // Evenly spread over the training rows, so that a sorted file is sampled throughout.
+      Object o = present.get((int) ((long) i * present.size() / n));
+      int[] size = size(decoder, o, in.getName());
+      heights[i] = size[0];
+      widths[i] = size[1];
+    }
+    int[] picked = pick(median(heights), median(widths), s.getPatchSize());
+    ImageSettings fitted = s.toBuilder().setResizeHeight(picked[0]).setResizeWidth(picked[1])
+        .setPatchSize(picked[2]).build();
+    InputSpec saved = Settings.with(in, fitted);
+    ImageConfig c = ImageConfig.fromSettings(fitted);
+    String summary = describe(c, fitted, "picked from the median size of " + n + " training images, "
+        + median(widths) + "x" + median(heights));
+    return new Fitted(new ImagePatchTokenizer(c, Augmenter.fromSettings(fitted.getAugmentation())), saved, summary);
+  }
+
+  /** Height, width and patch for images of a typical {@code h x w}: see {@link #fit}. */
+  static int[] pick(int h, int w, int patch) {
+    double scale = Math.min(1.0, (double) MAX_SIDE / Math.max(h, w));
+    int th = Math.max(1, (int) Math.floor(h * scale));
+    int tw = Math.max(1, (int) Math.floor(w * scale));
+    int p = patch;
+    if (p <= 0) {
+      p = 32;
+      for (int candidate : new int[] {4, 8, 16, 32}) {
+        if ((long) Math.max(1, th / candidate) * Math.max(1, tw / candidate) <= MAX_TOKENS) {
+          p = candidate;
+          break;
+        }
+      }
+    }
+    return new int[] {Math.max(p, th / p * p), Math.max(p, tw / p * p), p};
+  }
+
+  private static String describe(ImageConfig c, ImageSettings s, String why) {
+    String size = c.resize() == ImageConfig.Resize.FIXED ? c.width() + "x" + c.height()
+        : "shortest edge " + c.shortestEdge();
+    Augmenter a = Augmenter.fromSettings(s.getAugmentation());
+    return size + " px, patch " + c.patchSize() + " (" + why + ")" + (a == null ? "; no augmentation"
+        : "; augmented in training: crop >= " + a.cropScaleMin() + ", rotation <= " + a.rotationDegrees()
+            + " deg, shift <= " + a.translate() + ", colour jitter " + a.colorJitter()
+            + (a.horizontalFlip() ? ", mirrored" : ""));
+  }
+
+  private static int[] size(ImageDecoder decoder, Object o, String input) {
+    RgbImage image;
+    if (o instanceof Path p) {
+      image = decoder.decode(p);
+    } else if (o instanceof RgbImage r) {
+      image = r;
+    } else if (o instanceof java.awt.image.BufferedImage b) {
+      return new int[] {b.getHeight(), b.getWidth()};
+    } else if (o instanceof byte[] bytes) {
+      image = decoder.decode(bytes, "(" + bytes.length + " bytes)");
+    } else {
+      throw new InvalidInputException("input '" + input + "': an image input takes a Path, bytes, an RgbImage or a"
+          + " BufferedImage, found " + o.getClass().getName());
+    }
+    return new int[] {image.height(), image.width()};
+  }
+
+  private static int median(int[] values) {
+    int[] sorted = values.clone();
+    java.util.Arrays.sort(sorted);
+    return sorted[sorted.length / 2];
   }
 }

@@ -83,7 +83,19 @@ public final class TableTokenizerFactory implements TokenizerFactory {
     io.mmfuse.api.internal.AtomicFiles.write(stateDirectory.resolve(file), t.state().toByteArray());
     io.mmfuse.api.proto.InputSpec saved =
         io.mmfuse.api.Settings.with(spec, settings(spec).toBuilder().setStateFile(file).build());
-    return new Fitted(t, saved);
+    return new Fitted(t, saved, summary(t.state()));
+  }
+
+  /** Each column and the kind it was given: "vendor categorical (2 values), added_in numeric". */
+  static String summary(io.mmfuse.modality.table.proto.TableState state) {
+    java.util.List<String> parts = new java.util.ArrayList<>();
+    for (io.mmfuse.modality.table.proto.ColumnState c : state.getColumnsList()) {
+      String kind = c.getKind().name().toLowerCase(java.util.Locale.ROOT);
+      parts.add(c.getName() + " " + kind + (c.getVocabularyCount() > 0 ? " (" + c.getVocabularyCount()
+          + " values)" : ""));
+    }
+    state.getIgnoredList().forEach(c -> parts.add(c + " ignored"));
+    return String.join(", ", parts);
   }
 
   private static io.mmfuse.modality.table.proto.TableSettings settings(io.mmfuse.api.proto.InputSpec spec) {

@@ -35,20 +35,52 @@ public final class TextTokenizerFactory implements TokenizerFactory {
     return TextTokenizer.class;
   }
 
-  /** 0.6 for free text: cells that are not numbers average three or more words; else 0. */
+  /**
+   * 0.6 for free text, else 0. Free text is a column of non-numeric cells that average three or more words, or short
+   * phrases (1.5 words or more on average) with many distinct values (at least one per ten rows) built from a shared
+   * vocabulary (most distinct values share a word with another one): names and titles, which a categorical column
+   * would learn value by value and never generalize from.
+   */
   @Override
   public double claim(io.mmfuse.api.ColumnSample column) {
     long words = 0;
     int texts = 0;
+    java.util.Set<String> values = new java.util.HashSet<>();
+    // Per word, how many distinct values hold it.
+    java.util.Map<String, Integer> vocabulary = new java.util.HashMap<>();
     for (String v : column.values()) {
       try {
         Double.parseDouble(v);
       } catch (NumberFormatException e) {
         texts++;
-        words += v.split("\\s+").length;
+        String[] w = v.trim().split("\\s+");
+        words += w.length;
+        if (values.add(v)) {
+          for (String word : new java.util.HashSet<>(java.util.Arrays.asList(w))) {
+            vocabulary.merge(word.toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
+          }
+        }
       }
     }
-    return texts > 0 && (double) words / texts >= 3 ? 0.6 : 0;
+    if (texts == 0 || texts < column.values().size() / 2) {
+      return 0;
+    }
+    double meanWords = (double) words / texts;
+    if (meanWords >= 3) {
+      return 0.6;
+    }
+    boolean manyValues = values.size() >= 20 && values.size() * 10L >= texts;
+    long sharing = 0;
+    for (String v : values) {
+      for (String word : v.trim().split("\\s+")) {
+        if (vocabulary.getOrDefault(word.toLowerCase(java.util.Locale.ROOT), 0) > 1) {
+          sharing++;
+          break;
+        }
+      }
+    }
+    boolean sharedWords = sharing * 2 >= values.size();
+    return meanWords >= 1.5 && manyValues && sharedWords ? 0.6 : 0;
   }
 
   @Override
@@ -97,7 +129,11 @@ public final class TextTokenizerFactory implements TokenizerFactory {
       }
       saved = Settings.with(in, settings(in).toBuilder().setTokenizerFile(name).build());
     }
-    return new Fitted(TextTokenizer.fromContext(new TokenizerContext(saved, bundle)), saved);
+    TextSettings t = settings(saved);
+    String summary = "tokenizer " + (settings(in).getTokenizerFile().isEmpty() ? DEFAULT_VOCABULARY + " (the default)"
+        : settings(in).getTokenizerFile()) + (t.getLowercase() ? ", lower-cased" : "")
+        + (t.getMaxLength() > 0 ? ", at most " + t.getMaxLength() + " tokens" : "");
+    return new Fitted(TextTokenizer.fromContext(new TokenizerContext(saved, bundle)), saved, summary);
   }
 
   private static InputSpec withDefaultVocabulary(InputSpec in, Path dir) {
