@@ -3,7 +3,8 @@
 # Holds out 20% of the emoji (both drawings: every row of a held-out `unified` value), trains each model on the rest
 # with validation by group (--group unified), and evaluates the bundle on the held-out emoji.
 #   scripts/emoji-fusion.sh [EMOJI_DIR] [WORK_DIR] [SEEDS] [MODELS]
-# MODELS (default all): fused fused-dropout late late-dropout fused-augment late-augment name picture
+# MODELS (default all): fused fused-dropout late late-dropout fused-augment late-augment late-dropout-augment name
+# picture (and picture-augment)
 # Prints one TSV line per model and seed: model, seed, held-out accuracy, macro F1, epochs run, best epoch, seconds.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -12,7 +13,7 @@ mmfuse="${MMFUSE:-$root/mmfuse}"
 emoji="$(cd "${1:-$root/../shared/fixtures/emoji}" && pwd)"
 work="${2:-/tmp/mmfuse-emoji}"
 seeds="${3:-1 2 3}"
-models="${4:-fused fused-dropout late late-dropout fused-augment late-augment name picture}"
+models="${4:-fused fused-dropout late late-dropout fused-augment late-augment late-dropout-augment name picture}"
 mkdir -p "$work"
 python3 - "$emoji" "$work" <<'PY'
 import csv, random, sys
@@ -39,6 +40,7 @@ for seed in $seeds; do
       late) args=(--ignore "$leaks" --fusion late) ;;
       late-dropout) args=(--ignore "$leaks" --fusion late --modality-dropout 0.3) ;;
       late-augment) args=(--ignore "$leaks" --fusion late --augment) ;;
+      late-dropout-augment) args=(--ignore "$leaks" --fusion late --modality-dropout 0.3 --augment) ;;
       name) args=(--ignore "$leaks,image,vendor,added_in") ;;
       picture) args=(--ignore "$leaks,name,vendor,added_in") ;;
       picture-augment) args=(--ignore "$leaks,name,vendor,added_in" --augment) ;;

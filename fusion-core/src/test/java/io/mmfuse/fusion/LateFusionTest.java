@@ -49,8 +49,10 @@ class LateFusionTest {
   void lateIsAPluginStrategyBesideTheBuiltIns() {
     assertEquals(java.util.Set.of("add", "concat", "late"),
         FusionStrategies.of(Plugins.load(getClass().getClassLoader())).names());
-    // Not built in: a registry wired by hand has only concat and add.
+    // Not built in, but shipped: a registry wired by hand gets it too.
     assertEquals(java.util.Set.of("add", "concat"), FusionStrategies.builtIn().names());
+    assertEquals(java.util.Set.of("add", "concat", "late"),
+        FusionStrategies.of(new io.mmfuse.api.plugin.ModalityRegistry(java.util.Set.of())).names());
   }
 
   @Test

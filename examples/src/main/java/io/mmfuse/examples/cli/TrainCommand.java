@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
         + " free text and short phrases with many distinct values text inputs, the other columns one table input"
         + " (numeric, categorical or boolean per column). train prints what it inferred and flags ids, constants and"
         + " columns that give the label away.",
-        "Defaults: backbone width 64, 2 layers, 4 heads, feed-forward 128, concat fusion, dropout 0.1; validation on"
+        "Defaults: backbone width 64, 2 layers, 4 heads, feed-forward 128, dropout 0.1, late fusion for two inputs or"
+        + " more (each encoded alone, pooled, then combined; concat puts every token in one sequence); validation on"
         + " a random 25% of the rows (by group with --group, a file of its own with --validation); early stopping"
         + " after " + TrainingConfig.DEFAULT_PATIENCE + " epochs without progress; images at their own median size"
         + " (at most 224 px) with the smallest patch of 4, 8, 16 or 32 px giving at most 196 patches."})

@@ -26,6 +26,8 @@ import org.tensorflow.types.TFloat32;
 @Singleton
 public final class FusionStrategies {
   private static final FusionStrategies BUILT_IN = new FusionStrategies(Set.of());
+  /** What fusion-core ships: the built-ins and its own plugin's. */
+  private static final FusionStrategies SHIPPED = new FusionStrategies(Set.of(new LateFusion()));
 
   private final Map<String, FusionStrategy> byName;
 
@@ -56,9 +58,12 @@ public final class FusionStrategies {
     return BUILT_IN;
   }
 
-  /** The strategies of the plugins a registry was wired from (the built-ins when it was built by hand). */
+  /**
+   * The strategies of the plugins a registry was wired from; for a registry built by hand, the ones fusion-core
+   * ships (the built-ins and {@code late}, which its own plugin adds).
+   */
   public static FusionStrategies of(ModalityRegistry registry) {
-    return registry.extension(FusionStrategies.class).orElse(BUILT_IN);
+    return registry.extension(FusionStrategies.class).orElse(SHIPPED);
   }
 
   /** A built-in strategy by name. */
