@@ -30,7 +30,7 @@ public final class ModelSpecs {
   /**
    * The backbone used when a spec of {@code inputs} inputs gives none: {@link #defaultBackbone()}, with {@link
    * #DEFAULT_FUSION} where there are two inputs or more (on real data, early fusion did worse than either input
-   * alone, late fusion better than both).
+   * alone, late fusion as well as the better one).
    */
   public static BackboneSpec defaultBackbone(int inputs) {
     BackboneSpec b = defaultBackbone();
