@@ -96,6 +96,12 @@ class InputInferenceTest {
     e = assertThrows(InvalidInputException.class, () -> Dataset.read(sample(), "category", null,
         TrainingTest.REGISTRY, new Dataset.ReadOptions(Set.of(), Map.of(), "emoji_id")));
     assertTrue(e.getMessage().contains("group column 'emoji_id' is not among"), e.getMessage());
+    e = assertThrows(InvalidInputException.class, () -> Dataset.read(sample(), "category", null,
+        TrainingTest.REGISTRY, new Dataset.ReadOptions(Set.of("name"), Map.of("name", "text"), null)));
+    assertTrue(e.getMessage().contains("column 'name' is both ignored and given as text"), e.getMessage());
+    RuntimeException unknown = assertThrows(RuntimeException.class, () -> Dataset.read(sample(), "category", null,
+        TrainingTest.REGISTRY, new Dataset.ReadOptions(Set.of(), Map.of("name", "audio"), null)));
+    assertTrue(unknown.getMessage().contains("audio"), unknown.getMessage());
   }
 
   @Test
@@ -138,7 +144,9 @@ class InputInferenceTest {
         + " images, 64x64); no augmentation"), log);
     assertTrue(log.contains("input 'name': text, tokenizer bert-base-uncased-vocab.txt (the default)"), log);
     assertTrue(log.contains("input 'table': table, vendor categorical (2 values), short_name categorical"), log);
-    assertTrue(log.matches("(?s).*model: [\\d,]+ parameters; backbone width 64, 2 layers, 4 heads.*"), log);
+    // Several inputs and no backbone in the spec: late fusion.
+    assertTrue(log.matches("(?s).*model: [\\d,]+ parameters; backbone width 64, 2 layers, 4 heads, feed-forward"
+        + " 128, fusion late,.*"), log);
 
     // Train on the Twitter drawings, validate on Google's.
     List<String> lines = Files.readAllLines(sample());
@@ -152,8 +160,11 @@ class InputInferenceTest {
     Path validation = Files.write(dir.resolve("google.csv"), google);
     r = TrainingTest.cli("train", "--data", train.toString(), "--validation", validation.toString(), "--label",
         "category", "--ignore", "short_name,subcategory,sort_order,unified,vendor", "--epochs", "1", "--out",
-        dir.resolve("file").toString());
+        dir.resolve("file").toString(), "--augment", "--fusion", "concat");
     assertEquals("0", r[2], r[1]);
+    assertTrue(r[1].contains("input 'image': image, 64x64 px, patch 8 (picked from the median size of 72 training"
+        + " images, 64x64); augmented in training: crop >= 0.8, rotation <= 10.0 deg"), r[1]);
+    assertTrue(r[1].contains(", fusion concat, "), r[1]);
     assertTrue(r[1].contains("validation: the 72 rows of " + validation + "; training: 72 rows"), r[1]);
     assertFalse(r[1].contains("warning: column"), r[1]);
     JsonObject split = BundleReader.open(dir.resolve("file")).provenance().orElseThrow().split();

@@ -145,10 +145,8 @@ public record Dataset(String source, Path file, String labelColumn, List<InputSp
         throw new InvalidInputException("data " + file + ": column '" + e.getKey() + "' given as "
             + e.getValue() + " is not among " + columns);
       }
-      TokenizerFactory f = registry.factory(e.getValue());
-      if (!f.inputPerColumn()) {
-        continue;
-      }
+      // An unknown modality fails here, naming the ones registered.
+      registry.factory(e.getValue());
       if (options.ignore().contains(e.getKey())) {
         throw new InvalidInputException("data " + file + ": column '" + e.getKey() + "' is both ignored and given"
             + " as " + e.getValue());

@@ -12,6 +12,7 @@ import io.mmfuse.fusion.bundle.Provenance;
 import io.mmfuse.fusion.data.Dataset;
 import io.mmfuse.fusion.data.Tokenizers;
 import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.FusionGraph;
 import io.mmfuse.fusion.graph.FusionStrategies;
 import io.mmfuse.fusion.graph.ModelSpecs;
 import io.mmfuse.fusion.graph.Weight;
@@ -124,12 +125,9 @@ public final class Trainer {
       try (TrainingModel model = TrainingModel.create(fusion, labels.task(), labels.outputs(),
           AdamW.of(config.weightDecay(), config.clipNorm()), placement.config())) {
         initialize(model, spec, specDir);
-        long parameters = 0;
-        for (Weight w : model.weights().values()) {
-          parameters += w.data().length;
-        }
+        // Counted from the graph's shapes: reading the weights out of the session would copy every one.
+        long count = model.graph().parameters().values().stream().mapToLong(FusionGraph.Parameter::size).sum();
         io.mmfuse.api.proto.BackboneSpec b = spec.getBackbone();
-        long count = parameters;
         tell(l -> l.onNote(String.format(java.util.Locale.ROOT, "model: %,d parameters; backbone width %d, %d"
             + " layers, %d heads, feed-forward %d, fusion %s, dropout %.2f; %s, %d classes/outputs; batch %d, lr %.0e,"
             + " at most %d epochs, patience %d", count, b.getWidth(), b.getLayers(), b.getHeads(), b.getFfnWidth(),

@@ -99,21 +99,34 @@ public final class ImagePatchTokenizer implements ModalityTokenizer<byte[]> {
     if (augmenter == null) {
       return tokenizeObject(input);
     }
-    RgbImage image;
-    if (input instanceof Path p) {
-      image = decoder.decode(p);
-    } else if (input instanceof RgbImage r) {
-      image = r;
-    } else if (input instanceof BufferedImage b) {
-      image = ImageDecoder.toRgb(b, "image");
-    } else if (input instanceof byte[] bytes) {
-      image = decoder.decode(bytes, "(" + bytes.length + " bytes)");
-    } else if (input instanceof InputValue v && v.hasImage()) {
-      image = decoder.decode(v.getImage().toByteArray(), "(" + v.getImage().size() + " bytes)");
-    } else {
+    RgbImage image = decode(input);
+    if (image == null) {
       return tokenizeObject(input);
     }
     return tokenize(augmenter.apply(image, random));
+  }
+
+  /**
+   * The decoded image of an input of any kind this tokenizer takes (a Path, encoded bytes, an example value holding
+   * an image, an RgbImage, a BufferedImage), or null for another kind.
+   */
+  RgbImage decode(Object input) {
+    if (input instanceof Path p) {
+      return decoder.decode(p);
+    }
+    if (input instanceof RgbImage r) {
+      return r;
+    }
+    if (input instanceof BufferedImage b) {
+      return ImageDecoder.toRgb(b, "image");
+    }
+    if (input instanceof byte[] bytes) {
+      return decoder.decode(bytes, "(" + bytes.length + " bytes)");
+    }
+    if (input instanceof InputValue v && v.hasImage()) {
+      return decoder.decode(v.getImage().toByteArray(), "(" + v.getImage().size() + " bytes)");
+    }
+    return null;
   }
 
   @Override

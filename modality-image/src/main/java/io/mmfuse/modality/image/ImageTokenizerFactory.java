@@ -85,7 +85,8 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
       ImageConfig c = ImageConfig.fromSettings(s);
       return new Fitted(create(context), in, describe(c, s, "as the settings say"));
     }
-    ImageDecoder decoder = new ImageDecoder(s.hasMaxPixels() ? s.getMaxPixels() : ImageDecoder.DEFAULT_MAX_PIXELS);
+    // The settings' decoder (pixel limit included), whatever size it is later given.
+    ImagePatchTokenizer reader = new ImagePatchTokenizer(ImageConfig.fromSettings(s));
     List<Object> present = new ArrayList<>();
     for (Object o : trainingInputs) {
       if (o != null) {
@@ -101,9 +102,13 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
     for (int i = 0; i < n; i++) {
       // Evenly spread over the training rows, so that a sorted file is sampled throughout.
       Object o = present.get((int) ((long) i * present.size() / n));
-      int[] size = size(decoder, o, in.getName());
-      heights[i] = size[0];
-      widths[i] = size[1];
+      RgbImage image = reader.decode(o);
+      if (image == null) {
+        throw new InvalidInputException("input '" + in.getName() + "': an image input takes a Path, bytes, an"
+            + " RgbImage or a BufferedImage, found " + o.getClass().getName());
+      }
+      heights[i] = image.height();
+      widths[i] = image.width();
     }
     int[] picked = pick(median(heights), median(widths), s.getPatchSize());
     ImageSettings fitted = s.toBuilder().setResizeHeight(picked[0]).setResizeWidth(picked[1])
@@ -141,23 +146,6 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
         : "; augmented in training: crop >= " + a.cropScaleMin() + ", rotation <= " + a.rotationDegrees()
             + " deg, shift <= " + a.translate() + ", colour jitter " + a.colorJitter()
             + (a.horizontalFlip() ? ", mirrored" : ""));
-  }
-
-  private static int[] size(ImageDecoder decoder, Object o, String input) {
-    RgbImage image;
-    if (o instanceof Path p) {
-      image = decoder.decode(p);
-    } else if (o instanceof RgbImage r) {
-      image = r;
-    } else if (o instanceof java.awt.image.BufferedImage b) {
-      return new int[] {b.getHeight(), b.getWidth()};
-    } else if (o instanceof byte[] bytes) {
-      image = decoder.decode(bytes, "(" + bytes.length + " bytes)");
-    } else {
-      throw new InvalidInputException("input '" + input + "': an image input takes a Path, bytes, an RgbImage or a"
-          + " BufferedImage, found " + o.getClass().getName());
-    }
-    return new int[] {image.height(), image.width()};
   }
 
   private static int median(int[] values) {

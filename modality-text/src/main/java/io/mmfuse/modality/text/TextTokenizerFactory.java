@@ -45,8 +45,8 @@ public final class TextTokenizerFactory implements TokenizerFactory {
   public double claim(io.mmfuse.api.ColumnSample column) {
     long words = 0;
     int texts = 0;
-    java.util.Set<String> values = new java.util.HashSet<>();
-    // Per word, how many distinct values hold it.
+    // Each distinct non-numeric value's words (lower-cased, once each), and per word how many values hold it.
+    java.util.Map<String, java.util.Set<String>> values = new java.util.HashMap<>();
     java.util.Map<String, Integer> vocabulary = new java.util.HashMap<>();
     for (String v : column.values()) {
       try {
@@ -55,10 +55,13 @@ public final class TextTokenizerFactory implements TokenizerFactory {
         texts++;
         String[] w = v.trim().split("\\s+");
         words += w.length;
-        if (values.add(v)) {
-          for (String word : new java.util.HashSet<>(java.util.Arrays.asList(w))) {
-            vocabulary.merge(word.toLowerCase(java.util.Locale.ROOT), 1, Integer::sum);
+        if (!values.containsKey(v)) {
+          java.util.Set<String> distinct = new java.util.HashSet<>();
+          for (String word : w) {
+            distinct.add(word.toLowerCase(java.util.Locale.ROOT));
           }
+          values.put(v, distinct);
+          distinct.forEach(word -> vocabulary.merge(word, 1, Integer::sum));
         }
       }
     }
@@ -69,16 +72,9 @@ public final class TextTokenizerFactory implements TokenizerFactory {
     if (meanWords >= 3) {
       return 0.6;
     }
+    long sharing = values.values().stream()
+        .filter(ws -> ws.stream().anyMatch(word -> vocabulary.get(word) > 1)).count();
     boolean manyValues = values.size() >= 20 && values.size() * 10L >= texts;
-    long sharing = 0;
-    for (String v : values) {
-      for (String word : v.trim().split("\\s+")) {
-        if (vocabulary.getOrDefault(word.toLowerCase(java.util.Locale.ROOT), 0) > 1) {
-          sharing++;
-          break;
-        }
-      }
-    }
     boolean sharedWords = sharing * 2 >= values.size();
     return meanWords >= 1.5 && manyValues && sharedWords ? 0.6 : 0;
   }
