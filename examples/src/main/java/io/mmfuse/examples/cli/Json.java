@@ -25,6 +25,14 @@ final class Json {
    * One row's prediction: {@code prediction} (the class; for multi-label the array of classes at or above 0.5) and
    * {@code probabilities} by class, or {@code value} (one regression output) / {@code values} (several).
    */
+  /** The line that stands for a row skipped as bad: its line in the input and why. */
+  static JsonObject skipped(long line, String error) {
+    JsonObject o = new JsonObject();
+    o.addProperty("skipped_line", line);
+    o.addProperty("error", error);
+    return o;
+  }
+
   static JsonObject prediction(LabelEncoder labels, float[] v) {
     JsonObject o = new JsonObject();
     if (labels.task() == Task.REGRESSION) {

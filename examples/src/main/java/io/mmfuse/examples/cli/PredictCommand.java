@@ -1,6 +1,12 @@
 package io.mmfuse.examples.cli;
 
+import io.mmfuse.fusion.data.BadRows;
+import io.mmfuse.fusion.data.DataFile;
 import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.inference.PredictionStream;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import io.mmfuse.fusion.inference.Predictor;
 import io.mmfuse.fusion.train.LabelEncoder;
 import java.io.PrintWriter;
@@ -11,7 +17,10 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code mmfuse predict}: one JSON object per input row, in order. */
+/**
+ * {@code mmfuse predict}: one JSON object per input row, in order, written as the rows stream through; a row skipped
+ * as bad ({@code --on-bad-row skip}) keeps its place with {@code {"skipped_line": N, "error": ...}}.
+ */
 @Command(name = "predict", description = "Predict with a model bundle; one JSON object per row (JSONL).")
 final class PredictCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -25,21 +34,56 @@ final class PredictCommand implements Callable<Integer> {
   @Option(names = "--plugins", paramLabel = "DIR", description = "Also load the modality plugin jars in DIR.")
   Path plugins;
 
+  @Option(names = "--output", paramLabel = "FILE", description = "Write the predictions here (whole or not at all)"
+      + " instead of to standard output.")
+  Path output;
+
+  @picocli.CommandLine.Mixin InputMixin inputOptions = new InputMixin();
+
   @picocli.CommandLine.Mixin RuntimeMixin runtime = new RuntimeMixin();
 
   @Override
   public Integer call() throws java.io.IOException {
-    PrintWriter out = spec.commandLine().getOut();
+    Path report = output != null ? InputMixin.besides(output)
+        : Path.of(input.getFileName() + ".predictions.bad-rows.jsonl");
+    Path partial = output == null ? null : output.toAbsolutePath().resolveSibling(output.getFileName() + ".partial");
     try (LoadedPlugins loaded = new LoadedPlugins(plugins);
-        Predictor p = Predictor.load(model, loaded.registry(),
-            runtime.forBundle(model))) {
+        Predictor p = Predictor.load(model, loaded.registry(), runtime.forBundle(model));
+        BadRows bad = inputOptions.badRows(report);
+        DataFile d = DataFile.open(input, null, p.spec(), loaded.registry(), Dataset.ReadOptions.NONE, bad)) {
       RuntimeMixin.warn(spec, p.runtimeWarning());
-      Dataset d = Dataset.read(input, null, p.spec(), loaded.registry());
       LabelEncoder labels = LabelEncoder.of(p.spec().getHead());
-      for (float[] v : p.predictAll(d.examples())) {
-        out.println(Json.prediction(labels, v));
+      try (Writer w = partial == null ? null : Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
+        PrintWriter out = w == null ? spec.commandLine().getOut() : new PrintWriter(w);
+        // A skipped row keeps its place with a line of its own, so that line N of the output is row N of the input.
+        java.util.Iterator<DataFile.Skipped> left = d.skipped().iterator();
+        DataFile.Skipped[] nextLeft = {left.hasNext() ? left.next() : null};
+        PredictionStream.run(p, d, inputOptions.threads(), (row, label, v, skipped) -> {
+          while (nextLeft[0] != null && nextLeft[0].before() <= row) {
+            out.println(Json.skipped(nextLeft[0].line(), nextLeft[0].error()));
+            nextLeft[0] = left.hasNext() ? left.next() : null;
+          }
+          out.println(v != null ? Json.prediction(labels, v) : Json.skipped(d.line(row), skipped.getMessage()));
+        });
+        while (nextLeft[0] != null) {
+          out.println(Json.skipped(nextLeft[0].line(), nextLeft[0].error()));
+          nextLeft[0] = left.hasNext() ? left.next() : null;
+        }
+        out.flush();
+      } catch (RuntimeException | java.io.IOException e) {
+        if (partial != null) {
+          Files.deleteIfExists(partial);
+        }
+        throw e;
       }
-      out.flush();
+      if (partial != null) {
+        Files.move(partial, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      }
+      if (!bad.summary().isEmpty()) {
+        spec.commandLine().getErr().println(bad.summary());
+        spec.commandLine().getErr().flush();
+      }
     }
     return 0;
   }

@@ -2,7 +2,10 @@ package io.mmfuse.examples.cli;
 
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.proto.ModelSpec;
+import io.mmfuse.fusion.data.BadRows;
+import io.mmfuse.fusion.data.DataFile;
 import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.data.ExampleSource;
 import io.mmfuse.fusion.train.ProgressLog;
 import io.mmfuse.fusion.train.Trainer;
 import io.mmfuse.fusion.train.TrainingConfig;
@@ -97,7 +100,8 @@ final class TrainCommand implements Callable<Integer> {
   Integer patience;
 
   @Option(names = "--fusion", paramLabel = "NAME",
-      description = "How inputs are fused: concat (default), add, late, or a plugin's strategy.")
+      description = "How inputs are fused: late (the default for two inputs or more), concat, add, or a plugin's"
+          + " strategy.")
   String fusion;
 
   @Option(names = "--augment", description = "Augment every image input in training (random crop, rotation, shift,"
@@ -109,6 +113,21 @@ final class TrainCommand implements Callable<Integer> {
 
   @Option(names = "--plugins", paramLabel = "DIR", description = "Also load the modality plugin jars in DIR.")
   Path plugins;
+
+  @Option(names = "--length-buckets", description = "Batch rows of similar length together (less padding; the"
+      + " rows of a window of 32 batches are sorted by length, the batches shuffled).")
+  boolean lengthBuckets;
+
+  @Option(names = "--token-cache", paramLabel = "DIR", description = "Keep every row's tokens in DIR after the first"
+      + " epoch and read them from there in later epochs (and later runs on the same data and settings).")
+  Path tokenCache;
+
+  @Option(names = "--fit-rows", paramLabel = "N", description = "Fit the tokenizers (table statistics, vocabularies,"
+      + " image size) on an even sample of at most N training rows (default " + TrainingConfig.DEFAULT_FIT_ROWS
+      + "; 0: all of them).")
+  Integer fitRows;
+
+  @picocli.CommandLine.Mixin InputMixin input = new InputMixin();
 
   @picocli.CommandLine.Mixin RuntimeMixin runtime = new RuntimeMixin();
 
@@ -132,19 +151,39 @@ final class TrainCommand implements Callable<Integer> {
     text.forEach(c -> forced.put(c, "text"));
     image.forEach(c -> forced.put(c, "image"));
     Dataset.ReadOptions options = new Dataset.ReadOptions(Set.copyOf(ignore), forced, group);
-    Dataset d = Dataset.read(data, label, s, registry, options);
-    if (augment) {
-      d = d.withInputs(augmented(d.inputs()));
-      if (s.getInputsCount() > 0) {
-        s = s.toBuilder().clearInputs().addAllInputs(augmented(s.getInputsList())).build();
-      }
-    }
     PrintWriter log = spec.commandLine().getErr();
-    printColumns(log, d);
-    Dataset v = validation == null ? null : Dataset.read(validation, label,
-        s.getInputsCount() > 0 ? s : d.inputSpec(), registry, new Dataset.ReadOptions(Set.copyOf(ignore), Map.of(),
-            null));
-    TrainingConfig.Builder config = TrainingConfig.builder().optCosine(cosine).optResume(resume);
+    try (BadRows bad = input.badRows(InputMixin.besides(out));
+        DataFile d = DataFile.open(data, label, s, registry, options, bad);
+        DataFile v = validation == null ? null : DataFile.open(validation, label,
+            s.getInputsCount() > 0 ? s : d.inputSpec(), registry, new Dataset.ReadOptions(Set.copyOf(ignore),
+                Map.of(), null), bad)) {
+      ExampleSource train = d;
+      ExampleSource valid = v;
+      if (augment) {
+        train = d.withInputs(augmented(d.inputs()));
+        valid = v == null ? null : v.withInputs(augmented(v.inputs()));
+        if (s.getInputsCount() > 0) {
+          s = s.toBuilder().clearInputs().addAllInputs(augmented(s.getInputsList())).build();
+        }
+      }
+      printColumns(log, d);
+      Trainer.Result r = new Trainer(config(), registry).addListener(new ProgressLog(log))
+          .fit(s, train, valid, specDir, out);
+      log.printf(Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),
+          r.bestEpoch(), r.epochsRun(), out);
+      log.flush();
+      spec.commandLine().getOut().println(Json.metrics(r.validation()));
+      spec.commandLine().getOut().flush();
+    }
+    return 0;
+  }
+
+  private TrainingConfig config() {
+    TrainingConfig.Builder config = TrainingConfig.builder().optCosine(cosine).optResume(resume)
+        .optInputThreads(input.threads()).optLengthBuckets(lengthBuckets).optTokenCache(tokenCache);
+    if (fitRows != null) {
+      config.optFitRows(fitRows);
+    }
     if (validationFraction != null) {
       config.optValidationFraction(validationFraction);
     }
@@ -166,14 +205,7 @@ final class TrainCommand implements Callable<Integer> {
     if (patience != null) {
       config.optPatience(patience);
     }
-    Trainer.Result r = new Trainer(config.build(), registry).addListener(new ProgressLog(log))
-        .fit(s, d, v, specDir, out);
-    log.printf(Locale.ROOT, "trained in %.1fs, best epoch %d of %d; bundle in %s%n", r.seconds(),
-        r.bestEpoch(), r.epochsRun(), out);
-    log.flush();
-    spec.commandLine().getOut().println(Json.metrics(r.validation()));
-    spec.commandLine().getOut().flush();
-    return 0;
+    return config.build();
   }
 
   /** The inputs, with the default augmentation on every image input whose settings do not configure one. */
@@ -187,8 +219,9 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   /** What was inferred of each column, and what looks wrong. */
-  static void printColumns(PrintWriter log, Dataset d) {
-    log.printf(Locale.ROOT, "data %s: %d rows, %d columns%n", d.source(), d.examples().size(), d.columns().size());
+  static void printColumns(PrintWriter log, DataFile d) {
+    log.printf(Locale.ROOT, "data %s: %d rows, %d columns%s%n", d.source(), d.size(), d.columns().size(),
+        d.profiledRows() < d.size() ? " (columns profiled on a sample of " + d.profiledRows() + " rows)" : "");
     List<String> flagged = new ArrayList<>();
     for (Dataset.ColumnProfile c : d.columns()) {
       String role = c.modality().isEmpty() ? c.role()

@@ -112,6 +112,57 @@ class TrainingTest {
   }
 
   @Test
+  void predictStreamsTheRowsInOrderAndABadRowFailsOrIsSkipped() throws Exception {
+    List<float[]> expected;
+    List<String> classes;
+    try (Predictor p = Predictor.load(cancerModel, REGISTRY)) {
+      expected = p.predictAll(Dataset.read(cancerTest, null, p.spec()).examples());
+      classes = p.classes();
+    }
+    Path out = dir.resolve("predictions.jsonl");
+    String[] r = cli("predict", "--model", cancerModel.toString(), "--input", cancerTest.toString(), "--output",
+        out.toString(), "--input-threads", "3");
+    assertEquals("0", r[2], r[1]);
+    List<String> lines = Files.readAllLines(out);
+    assertEquals(expected.size(), lines.size());
+    for (int i = 0; i < lines.size(); i++) {
+      JsonObject probs = JsonParser.parseString(lines.get(i)).getAsJsonObject().getAsJsonObject("probabilities");
+      for (int c = 0; c < classes.size(); c++) {
+        assertEquals(expected.get(i)[c], probs.get(classes.get(c)).getAsFloat(), 1e-6f, "row " + i + " in order");
+      }
+    }
+
+    List<String> rows = new ArrayList<>(Files.readAllLines(cancerTest));
+    rows.set(3, "1.0,2.0");
+    Path bad = dir.resolve("cancer-bad.csv");
+    Files.write(bad, rows);
+    Path failed = dir.resolve("failed.jsonl");
+    r = cli("predict", "--model", cancerModel.toString(), "--input", bad.toString(), "--output", failed.toString());
+    assertEquals("2", r[2]);
+    assertTrue(r[1].contains(bad + ", line 4: 2 cells"), r[1]);
+    assertTrue(!Files.exists(failed), "no partial output");
+
+    Path skipped = dir.resolve("skipped.jsonl");
+    r = cli("predict", "--model", cancerModel.toString(), "--input", bad.toString(), "--output", skipped.toString(),
+        "--on-bad-row", "skip", "--max-bad-rows", "0.05");
+    assertEquals("0", r[2], r[1]);
+    assertTrue(r[1].contains("skipped 1 bad row; each is listed in " + dir.resolve("skipped.jsonl.bad-rows.jsonl")),
+        r[1]);
+    List<String> got = Files.readAllLines(skipped);
+    assertEquals(expected.size(), got.size(), "a skipped row keeps its place");
+    assertEquals(4, JsonParser.parseString(got.get(2)).getAsJsonObject().get("skipped_line").getAsInt(), got.get(2));
+    JsonObject after = JsonParser.parseString(got.get(3)).getAsJsonObject().getAsJsonObject("probabilities");
+    assertEquals(expected.get(3)[0], after.get(classes.get(0)).getAsFloat(), 1e-5f, "the rows after it as before");
+    assertTrue(Files.readString(dir.resolve("skipped.jsonl.bad-rows.jsonl")).contains("\"line\":4"));
+
+    String[] eval = cli("eval", "--model", cancerModel.toString(), "--data", bad.toString(), "--on-bad-row", "skip",
+        "--bad-rows", dir.resolve("eval-bad.jsonl").toString());
+    assertEquals("0", eval[2], eval[1]);
+    assertTrue(eval[1].contains("skipped 1 bad row"), eval[1]);
+    assertTrue(eval[0].contains("accuracy"), eval[0]);
+  }
+
+  @Test
   void everyCommandThatRunsAModelTakesTheDeviceAndGpuNeverFallsBackSilently() {
     Path refused = dir.resolve("gpu-model");
     String[] train = cli("train", "--data", cancerTrain.toString(), "--label", "diagnosis", "--out",

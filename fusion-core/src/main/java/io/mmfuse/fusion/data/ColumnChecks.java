@@ -24,6 +24,8 @@ final class ColumnChecks {
   static final double SHARED_SHARE = 0.5;
   /** Distinct values per present row from which a column looks like an id. */
   static final double ID_LIKE = 0.3;
+  /** Validation rows at most whose values are looked for among the training rows. */
+  static final int SHARED_SAMPLE = 5_000;
 
   static List<Dataset.ColumnProfile> profile(List<String> columns, List<Map<String, String>> rows,
       List<String> labels, String label, String group, Set<String> ignored, Map<String, String[]> roles) {
@@ -148,40 +150,71 @@ final class ColumnChecks {
    * Columns whose value is shared by most validation rows with some training row while looking like an id (many
    * distinct values): the same thing measured twice, once on each side of the split. Column to the share.
    */
-  static Map<String, Double> sharedAcrossSplit(Dataset data, List<Integer> train, List<Integer> validation) {
+  static Map<String, Double> sharedAcrossSplit(ExampleSource data, List<Integer> train, List<Integer> validation) {
     Map<String, Double> out = new java.util.LinkedHashMap<>();
     if (validation.isEmpty()) {
       return out;
     }
+    List<Dataset.ColumnProfile> candidates = new ArrayList<>();
     for (Dataset.ColumnProfile p : data.columns()) {
       if (p.role().equals("label") || p.role().equals("group") || p.role().equals("ignored")
           || p.modality().equals("image") || p.present() == 0 || p.distinct() < ID_LIKE * p.present()) {
         continue;
       }
-      Set<String> seen = new HashSet<>();
-      for (int i : train) {
-        String v = cell(data, i, p);
+      candidates.add(p);
+    }
+    if (candidates.isEmpty()) {
+      return out;
+    }
+    // The values of (at most SHARED_SAMPLE) validation rows, then one pass over the training rows: memory is
+    // bounded by the sample, not by the data.
+    int n = Math.min(validation.size(), SHARED_SAMPLE);
+    List<Map<String, Integer>> values = new ArrayList<>();
+    candidates.forEach(c -> values.add(new java.util.HashMap<>()));
+    for (int k = 0; k < n; k++) {
+      Map<String, Object> ex = inputs(data, validation.get((int) ((long) k * validation.size() / n)));
+      for (int c = 0; c < candidates.size(); c++) {
+        String v = ex == null ? null : cell(ex, candidates.get(c));
         if (v != null) {
-          seen.add(v);
+          values.get(c).merge(v, 1, Integer::sum);
         }
       }
-      int shared = 0;
-      for (int i : validation) {
-        String v = cell(data, i, p);
-        if (v != null && seen.contains(v)) {
-          shared++;
+    }
+    List<Set<String>> shared = new ArrayList<>();
+    candidates.forEach(c -> shared.add(new HashSet<>()));
+    for (int i : train) {
+      Map<String, Object> ex = inputs(data, i);
+      for (int c = 0; ex != null && c < candidates.size(); c++) {
+        String v = cell(ex, candidates.get(c));
+        if (v != null && values.get(c).containsKey(v)) {
+          shared.get(c).add(v);
         }
       }
-      double share = (double) shared / validation.size();
+    }
+    for (int c = 0; c < candidates.size(); c++) {
+      int rows = 0;
+      for (String v : shared.get(c)) {
+        rows += values.get(c).get(v);
+      }
+      double share = (double) rows / n;
       if (share >= SHARED_SHARE) {
-        out.put(p.name(), share);
+        out.put(candidates.get(c).name(), share);
       }
     }
     return out;
   }
 
-  private static String cell(Dataset data, int row, Dataset.ColumnProfile p) {
-    Object v = data.examples().get(row).get(p.role());
+  /** A row's inputs, or null for a row that cannot be read (it fails, or is skipped, where it is trained on). */
+  private static Map<String, Object> inputs(ExampleSource data, int row) {
+    try {
+      return data.example(row).inputs();
+    } catch (io.mmfuse.api.InvalidInputException e) {
+      return null;
+    }
+  }
+
+  private static String cell(Map<String, Object> example, Dataset.ColumnProfile p) {
+    Object v = example.get(p.role());
     if (v instanceof Map<?, ?> m) {
       Object cell = m.get(p.name());
       return cell == null || MissingValues.isMissing(cell.toString()) ? null : cell.toString().trim();

@@ -172,11 +172,28 @@ public final class Predictor implements AutoCloseable {
     return runAll(examples, Names.EMBEDDINGS);
   }
 
+  /**
+   * Tokenizes one example with the bundle's tokenizers, for {@link #predictTokenized}: the part of prediction that
+   * can run on other threads, ahead of the model; {@code where} names the example in errors.
+   */
+  public Map<String, TokenSequence> tokenize(Map<String, ?> example, String where) {
+    return tokenizers.tokenize(example, where);
+  }
+
+  /** Predicts examples tokenized by {@link #tokenize}; one array of outputs per example, in order. */
+  public List<float[]> predictTokenized(List<Map<String, TokenSequence>> tokenized) {
+    return runTokenized(tokenized, Names.PREDICTIONS);
+  }
+
   private List<float[]> runAll(List<? extends Map<String, ?>> examples, String output) {
     List<Map<String, TokenSequence>> seqs = new ArrayList<>();
     for (int i = 0; i < examples.size(); i++) {
       seqs.add(tokenizers.tokenize(examples.get(i), "example " + (i + 1)));
     }
+    return runTokenized(seqs, output);
+  }
+
+  private List<float[]> runTokenized(List<Map<String, TokenSequence>> seqs, String output) {
     List<float[]> out = new ArrayList<>();
     for (int b = 0; b < seqs.size(); b += BATCH) {
       List<Map<String, TokenSequence>> batch = seqs.subList(b, Math.min(seqs.size(), b + BATCH));

@@ -9,7 +9,11 @@ import io.mmfuse.api.proto.InputSpec;
 import io.mmfuse.api.proto.ModelSpec;
 import io.mmfuse.fusion.bundle.BundleWriter;
 import io.mmfuse.fusion.bundle.Provenance;
+import io.mmfuse.fusion.data.BadRows;
 import io.mmfuse.fusion.data.Dataset;
+import io.mmfuse.fusion.data.ExampleSource;
+import io.mmfuse.fusion.data.InputPipeline;
+import io.mmfuse.fusion.data.TokenCache;
 import io.mmfuse.fusion.data.Tokenizers;
 import io.mmfuse.fusion.graph.FusionConfig;
 import io.mmfuse.fusion.graph.FusionGraph;
@@ -30,10 +34,13 @@ import java.util.Optional;
 import java.util.Random;
 
 /**
- * Trains a fused model on a {@link Dataset} and writes the best epoch as a model bundle: splits the rows, fits the
- * tokenizers on the training split only, tokenizes once, then epochs of shuffled batches (padded to the longest
- * sequence of each batch) with AdamW, warmup and a linear or cosine schedule, dropout and optional modality dropout.
- * Progress, epoch checkpoints and early stopping are {@link TrainingListener}s. Deterministic under a seed.
+ * Trains a fused model on an {@link ExampleSource} (a {@link Dataset} in memory or a {@link
+ * io.mmfuse.fusion.data.DataFile} read as it goes) and writes the best epoch as a model bundle: splits the rows,
+ * fits the tokenizers on the training split only, then epochs of shuffled batches (padded to the longest sequence of
+ * each batch, optionally grouped by length) with AdamW, warmup and a linear or cosine schedule, dropout and optional
+ * modality dropout. Rows are read and tokenized by worker threads ahead of the step, through a bounded queue, and
+ * optionally kept in a {@link TokenCache} after the first epoch. Progress, epoch checkpoints and early stopping are
+ * {@link TrainingListener}s. Deterministic under a seed, whatever the number of input threads.
  *
  * <pre>{@code
  * Trainer.Result r = new Trainer(TrainingConfig.builder().optEpochs(20).build(), Plugins.load())
@@ -79,51 +86,56 @@ public final class Trainer {
    * Trains and writes the bundle to {@code out}, validating on a split of {@code data}: by group where the data set
    * has groups (no group on both sides), else random; {@code specDir} resolves relative file names in the spec.
    */
-  public Result fit(ModelSpec specIn, Dataset data, Path specDir, Path out) {
+  public Result fit(ModelSpec specIn, ExampleSource data, Path specDir, Path out) {
     return fit(specIn, data, null, specDir, out);
   }
 
   /**
    * Trains on {@code data} and validates on {@code validation}, a data set of its own (read with {@code data}'s
-   * inputs, {@link Dataset#inputSpec()}); a null {@code validation} splits {@code data} as {@link #fit(ModelSpec,
-   * Dataset, Path, Path)} does.
+   * inputs, {@link ExampleSource#inputSpec()}); a null {@code validation} splits {@code data} as {@link
+   * #fit(ModelSpec, ExampleSource, Path, Path)} does. Rows are read and tokenized as they are needed, on {@link
+   * TrainingConfig#inputThreads()} worker threads, so a {@link io.mmfuse.fusion.data.DataFile} of any size trains in
+   * bounded memory.
    */
-  public Result fit(ModelSpec specIn, Dataset trainingData, Dataset validation, Path specDir, Path out) {
+  public Result fit(ModelSpec specIn, ExampleSource trainingData, ExampleSource validation, Path specDir, Path out) {
     long start = System.nanoTime();
     ModelSpec spec = ModelSpecs.withDefaults(specIn.getInputsCount() == 0
         ? specIn.toBuilder().addAllInputs(trainingData.inputs()).build() : specIn);
-    Dataset data = validation == null ? trainingData : joined(trainingData, validation);
+    ExampleSource data = validation == null ? trainingData : new Joined(trainingData, validation);
     Split split = validation == null
         ? trainingData.groups().isEmpty()
-            ? Split.of(data.examples().size(), config.validationFraction(), config.seed(), data.source())
+            ? Split.of(data.size(), config.validationFraction(), config.seed(), data.source())
             : Split.grouped(trainingData.groups(), config.validationFraction(), config.seed(), data.source())
-        : Split.file(trainingData.examples().size(), validation.examples().size());
+        : Split.file(trainingData.size(), validation.size());
     com.google.gson.JsonObject splitRecord = splitRecord(split, trainingData, validation);
     tell(l -> l.onNote(describe(split, splitRecord)));
     data.sharedAcrossSplit(split.train(), split.validation()).forEach((column, share) -> tell(l -> l.onNote(
         String.format(java.util.Locale.ROOT, "warning: %.0f%% of the validation rows share their '%s' with a"
             + " training row: the same thing on both sides of the split makes validation look better than it"
             + " is; split by it with --group %s (or give --validation FILE)", 100 * share, column, column))));
-    LabelEncoder labels = LabelEncoder.fit(spec.getHead(), split.pick(data.labels(), split.train()), data.source());
+    LabelEncoder labels = LabelEncoder.fit(spec.getHead(), labelsOf(data, split.train()), data.source());
     String labelColumn = data.labelColumn().isEmpty() ? spec.getHead().getLabelColumn() : data.labelColumn();
     spec = spec.toBuilder().setHead(labels.head(labelColumn)).build();
-    try (BundleWriter bundle = BundleWriter.create(out)) {
-      Fitted fitted = fitTokenizers(spec, data, split.train(), specDir, bundle.directory());
+    try (BundleWriter bundle = BundleWriter.create(out);
+        InputPipeline pipeline = new InputPipeline(config.inputThreads(), config.queueDepth())) {
+      List<Integer> fitOn = fitSample(split.train());
+      if (fitOn.size() < split.train().size()) {
+        tell(l -> l.onNote("tokenizers fitted on an even sample of " + fitOn.size() + " of the "
+            + split.train().size() + " training rows"));
+      }
+      Fitted fitted = fitTokenizers(spec, data, fitOn, specDir, bundle.directory());
       spec = fitted.spec();
       fitted.summaries().forEach((input, summary) -> tell(l -> l.onNote("input '" + input + "': " + summary)));
-      List<Map<String, TokenSequence>> sequences = new ArrayList<>(data.examples().size());
-      for (int i = 0; i < data.examples().size(); i++) {
-        sequences.add(fitted.tokenizers().tokenize(data.examples().get(i), "data " + data.source() + ", example "
-            + (i + 1)));
-      }
       FusionConfig fusion = ModelSpecs.fusionConfig(spec, fitted.tokenizers().spaces(),
           FusionStrategies.of(registry));
-      float[] targets = labels.encodeAll(data.labels(), false, data.source());
-      Run run = new Run(fusion, sequences, targets, labels, split, data, fitted.tokenizers());
+      TokenCache cache = config.tokenCache() == null ? null : openCache(spec, trainingData, validation, data,
+          fitted.tokenizers(), bundle.directory());
+      Run run = new Run(fusion, labels, split, data, fitted.tokenizers(), pipeline, cache);
       TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(RuntimeOptions.fromSpec(spec.getRuntime()));
       placement.warning().ifPresent(w -> tell(l -> l.onNote(w)));
       try (TrainingModel model = TrainingModel.create(fusion, labels.task(), labels.outputs(),
-          AdamW.of(config.weightDecay(), config.clipNorm()), placement.config())) {
+          AdamW.of(config.weightDecay(), config.clipNorm()), placement.config());
+          TokenCache closing = cache) {
         initialize(model, spec, specDir);
         // Counted from the graph's shapes: reading the weights out of the session would copy every one.
         long count = model.graph().parameters().values().stream().mapToLong(FusionGraph.Parameter::size).sum();
@@ -133,6 +145,9 @@ public final class Trainer {
             + " at most %d epochs, patience %d", count, b.getWidth(), b.getLayers(), b.getHeads(), b.getFfnWidth(),
             b.getFusion().isEmpty() ? "concat" : b.getFusion(), b.getDropout(), labels.task(), labels.outputs(),
             config.batchSize(), config.learningRate(), config.epochs(), config.patience())));
+        tell(l -> l.onNote("input: " + (pipeline.threads() == 0 ? "read on the training thread"
+            : pipeline.threads() + " worker thread" + (pipeline.threads() == 1 ? "" : "s")) + ", up to "
+            + pipeline.depth() + " batches read ahead" + (config.lengthBuckets() ? ", length buckets" : "")));
         EpochCheckpoints checkpoints = new EpochCheckpoints(out);
         Outcome o = run.epochs(model, checkpoints);
         if (o.paused()) {
@@ -140,16 +155,100 @@ public final class Trainer {
               split.validation(), new float[0], false);
         }
         model.load(o.best(), "best epoch");
-        float[] predictions = run.predict(model, split.validation());
-        Map<String, Double> metrics = split.validation().isEmpty() ? Map.of() : Evaluator.metrics(labels.task(),
-            predictions, split.pick(targets, split.validation(), labels.outputs()), labels.outputs());
+        Run.Predicted predicted = run.predict(model, split.validation(), o.epochsRun() + 1);
+        Map<String, Double> metrics = predicted.rows().isEmpty() ? Map.of() : Evaluator.metrics(labels.task(),
+            predicted.predictions(), predicted.targets(), labels.outputs());
         model.exportTo(bundle);
         bundle.commit(spec, provenance(trainingData, splitRecord));
         checkpoints.delete();
+        String skipped = data.badRows().summary();
+        if (validation != null && validation.badRows() != data.badRows()) {
+          skipped = (skipped + " " + validation.badRows().summary()).trim();
+        }
+        if (!skipped.isEmpty()) {
+          String note = skipped;
+          tell(l -> l.onNote(note));
+        }
         return new Result(spec, metrics, o.bestEpoch(), o.epochsRun(), seconds(start), o.losses(), o.scores(),
-            split.validation(), predictions, true);
+            predicted.rows(), predicted.predictions(), true);
       }
     }
+  }
+
+  /** The training rows' labels, read as they are iterated (rows that cannot be read are rejected and left out). */
+  private static Iterable<String> labelsOf(ExampleSource data, List<Integer> rows) {
+    return () -> new java.util.Iterator<>() {
+      private int k;
+      private String next = advance();
+
+      private String advance() {
+        while (k < rows.size()) {
+          int row = rows.get(k++);
+          try {
+            return data.label(row);
+          } catch (InvalidInputException e) {
+            data.reject(row, e);
+          }
+        }
+        return null;
+      }
+
+      @Override
+      public boolean hasNext() {
+        return next != null;
+      }
+
+      @Override
+      public String next() {
+        String v = next;
+        next = advance();
+        return v;
+      }
+    };
+  }
+
+  /** The training rows the tokenizers fit on: all, or an even sample of {@link TrainingConfig#fitRows()}. */
+  private List<Integer> fitSample(List<Integer> train) {
+    List<Integer> sorted = new ArrayList<>(train);
+    sorted.sort(null);
+    int n = config.fitRows();
+    if (n == 0 || n >= sorted.size()) {
+      return sorted;
+    }
+    List<Integer> out = new ArrayList<>(n);
+    for (int k = 0; k < n; k++) {
+      out.add(sorted.get((int) ((long) k * sorted.size() / n)));
+    }
+    return out;
+  }
+
+  /**
+   * The token cache entry for these data files and these fitted tokenizers: keyed by the files' contents, each
+   * input's fitted spec and the tokenizer files written into the bundle.
+   */
+  private TokenCache openCache(ModelSpec spec, ExampleSource train, ExampleSource validation, ExampleSource data,
+      Tokenizers tokenizers, Path bundleDir) {
+    List<String> parts = new ArrayList<>();
+    parts.add(sha(train));
+    parts.add(validation == null ? "" : sha(validation));
+    parts.add(Integer.toString(data.size()));
+    for (InputSpec in : spec.getInputsList()) {
+      parts.add(com.google.protobuf.TextFormat.printer().printToString(in));
+    }
+    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(bundleDir)) {
+      for (Path f : files.filter(java.nio.file.Files::isRegularFile).sorted().toList()) {
+        parts.add(bundleDir.relativize(f) + "=" + Checksums.sha256(f));
+      }
+    } catch (IOException e) {
+      throw new InvalidInputException("bundle " + bundleDir + ": cannot hash the tokenizer files: " + e, e);
+    }
+    String key = TokenCache.key(parts);
+    TokenCache cache = TokenCache.open(config.tokenCache(), key, data.source(),
+        new ArrayList<>(tokenizers.spaces().keySet()), data.size());
+    tell(l -> l.onNote(cache.complete()
+        ? "token cache: reading the tokens of " + cache.cachedRows() + " rows from " + cache.dir()
+        : "token cache: writing the tokens to " + cache.dir() + " in the first epoch"));
+    return cache;
   }
 
   private static double seconds(long start) {
@@ -160,11 +259,11 @@ public final class Trainer {
     listeners.forEach(event);
   }
 
-  private Provenance provenance(Dataset data, com.google.gson.JsonObject split) {
+  private Provenance provenance(ExampleSource data, com.google.gson.JsonObject split) {
     return Provenance.of(config.toJson(), config.seed(), data.source(), sha(data), split);
   }
 
-  private static String sha(Dataset data) {
+  private static String sha(ExampleSource data) {
     try {
       return data.file() == null ? "" : Checksums.sha256(data.file());
     } catch (IOException e) {
@@ -172,18 +271,84 @@ public final class Trainer {
     }
   }
 
-  /** The training rows followed by the validation rows, as one data set. */
-  private static Dataset joined(Dataset train, Dataset validation) {
-    List<Map<String, Object>> examples = new ArrayList<>(train.examples());
-    examples.addAll(validation.examples());
-    List<String> labels = new ArrayList<>(train.labels());
-    labels.addAll(validation.labels());
-    return new Dataset(train.source() + " + " + validation.source(), train.file(), train.labelColumn(),
-        train.inputs(), examples, labels, List.of(), train.columns());
+  /** The training rows followed by the validation rows, as one source. */
+  private record Joined(ExampleSource train, ExampleSource validation) implements ExampleSource {
+    private ExampleSource of(int row) {
+      return row < train.size() ? train : validation;
+    }
+
+    private int local(int row) {
+      return row < train.size() ? row : row - train.size();
+    }
+
+    @Override
+    public String source() {
+      return train.source() + " + " + validation.source();
+    }
+
+    @Override
+    public Path file() {
+      return train.file();
+    }
+
+    @Override
+    public String labelColumn() {
+      return train.labelColumn();
+    }
+
+    @Override
+    public List<InputSpec> inputs() {
+      return train.inputs();
+    }
+
+    @Override
+    public List<Dataset.ColumnProfile> columns() {
+      return train.columns();
+    }
+
+    @Override
+    public int size() {
+      return train.size() + validation.size();
+    }
+
+    @Override
+    public Example example(int row) {
+      return of(row).example(local(row));
+    }
+
+    @Override
+    public String label(int row) {
+      return of(row).label(local(row));
+    }
+
+    @Override
+    public List<String> groups() {
+      return List.of();
+    }
+
+    @Override
+    public String where(int row) {
+      return of(row).where(local(row));
+    }
+
+    @Override
+    public void reject(int row, InvalidInputException error) {
+      of(row).reject(local(row), error);
+    }
+
+    @Override
+    public BadRows badRows() {
+      return train.badRows();
+    }
+
+    @Override
+    public ExampleSource withInputs(List<InputSpec> specs) {
+      return new Joined(train.withInputs(specs), validation.withInputs(specs));
+    }
   }
 
   /** How the rows were split, as the bundle's manifest records it. */
-  private com.google.gson.JsonObject splitRecord(Split split, Dataset train, Dataset validation) {
+  private com.google.gson.JsonObject splitRecord(Split split, ExampleSource train, ExampleSource validation) {
     com.google.gson.JsonObject o = new com.google.gson.JsonObject();
     o.addProperty("kind", split.kind());
     o.addProperty("training_rows", split.train().size());
@@ -227,17 +392,33 @@ public final class Trainer {
 
   private record Fitted(ModelSpec spec, Tokenizers tokenizers, Map<String, String> summaries) {}
 
-  /** Each input's factory fits on the training rows and puts its files and state into the bundle. */
-  private Fitted fitTokenizers(ModelSpec spec, Dataset data, List<Integer> train, Path specDir, Path bundle) {
+  /**
+   * Each input's factory fits on the training rows and puts its files and state into the bundle. The rows are read
+   * as the factory iterates over them: one streaming pass per pass the factory makes, whatever the data's size.
+   */
+  private Fitted fitTokenizers(ModelSpec spec, ExampleSource data, List<Integer> train, Path specDir, Path bundle) {
     Map<String, io.mmfuse.api.ModalityTokenizer<?>> tokenizers = new LinkedHashMap<>();
     Map<String, String> summaries = new LinkedHashMap<>();
     ModelSpec.Builder saved = spec.toBuilder().clearInputs();
     for (InputSpec in : spec.getInputsList()) {
       TokenizerFactory factory = registry.factory(in.getModality());
-      List<Object> rows = new ArrayList<>(train.size());
-      for (int i : train) {
-        rows.add(data.examples().get(i).get(in.getName()));
-      }
+      List<Object> rows = new java.util.AbstractList<>() {
+        @Override
+        public Object get(int k) {
+          int row = train.get(k);
+          try {
+            return data.example(row).inputs().get(in.getName());
+          } catch (InvalidInputException e) {
+            data.reject(row, e);
+            return null;
+          }
+        }
+
+        @Override
+        public int size() {
+          return train.size();
+        }
+      };
       TokenizerFactory.Fitted f = factory.fit(new TokenizerContext(in, specDir), rows, bundle);
       tokenizers.put(in.getName(), f.tokenizer());
       summaries.put(in.getName(), in.getModality() + (f.summary().isEmpty() ? "" : ", " + f.summary()));
@@ -325,38 +506,89 @@ public final class Trainer {
   private record Outcome(Map<String, Weight> best, int bestEpoch, int epochsRun, List<Double> losses,
       List<Double> scores, boolean paused) {}
 
-  /** The epochs of one run over tokenized rows. */
+  /** A row as the input pipeline hands it over: its tokens, its target, or why it could not be read. */
+  private record Item(int row, Map<String, TokenSequence> fresh, Map<String, TokenSequence> tokens, float[] target,
+      InvalidInputException error) {
+    int length() {
+      int n = 0;
+      for (TokenSequence t : tokens.values()) {
+        n += t == null ? 0 : t.length();
+      }
+      return n;
+    }
+  }
+
+  /** Batches of rows to train on at most in one window that length buckets sort. */
+  private static final int BUCKET_WINDOW = 32;
+
+  /** The epochs of one run, over rows read and tokenized as they are needed. */
   private final class Run {
     private final FusionConfig fusion;
-    private final List<Map<String, TokenSequence>> sequences;
-    private final float[] targets;
     private final LabelEncoder labels;
     private final Split split;
-    private final Dataset data;
+    private final ExampleSource data;
     private final Tokenizers tokenizers;
+    private final InputPipeline pipeline;
+    private final TokenCache cache;
+    private long realTokens;
+    private long slots;
 
-    Run(FusionConfig fusion, List<Map<String, TokenSequence>> sequences, float[] targets, LabelEncoder labels,
-        Split split, Dataset data, Tokenizers tokenizers) {
+    Run(FusionConfig fusion, LabelEncoder labels, Split split, ExampleSource data, Tokenizers tokenizers,
+        InputPipeline pipeline, TokenCache cache) {
       this.fusion = fusion;
-      this.sequences = sequences;
-      this.targets = targets;
       this.labels = labels;
       this.split = split;
       this.data = data;
       this.tokenizers = tokenizers;
+      this.pipeline = pipeline;
+      this.cache = cache;
     }
 
     /**
-     * A training example's sequences for this epoch: the cached ones, with the augmenting inputs tokenized anew from
-     * a generator seeded by the run's seed, the epoch and the row (so a resumed run sees what it would have).
+     * One row for this epoch, on a worker thread: its tokens from the cache or tokenized from the file; for training,
+     * the augmenting inputs tokenized anew from a generator seeded by the run's seed, the epoch and the row (so a
+     * resumed run, or one with other thread counts, sees what it would have).
      */
-    Map<String, TokenSequence> augmented(int row, int epoch) {
-      if (!tokenizers.augments()) {
-        return sequences.get(row);
+    Item load(int row, int epoch, boolean training) {
+      try {
+        Map<String, TokenSequence> base = cache != null && cache.complete() ? cache.get(row) : null;
+        ExampleSource.Example ex = null;
+        Map<String, TokenSequence> fresh = null;
+        if (base == null) {
+          ex = data.example(row);
+          base = tokenizers.tokenize(ex.inputs(), data.where(row));
+          fresh = base;
+        }
+        Map<String, TokenSequence> tokens = base;
+        if (training && tokenizers.augments()) {
+          if (ex == null) {
+            ex = data.example(row);
+          }
+          Random random = new Random((config.seed() * 1_000_003L + epoch) * 1_000_033L + row);
+          tokens = tokenizers.tokenizeForTraining(ex.inputs(), base, random, data.where(row));
+        }
+        float[] target = new float[labels.outputs()];
+        labels.encode(ex != null ? ex.label() : data.label(row), target, 0, false, data.where(row));
+        return new Item(row, fresh, tokens, target, null);
+      } catch (InvalidInputException e) {
+        return new Item(row, null, null, null, e);
       }
-      Random random = new Random((config.seed() * 1_000_003L + epoch) * 1_000_033L + row);
-      return tokenizers.tokenizeForTraining(data.examples().get(row), sequences.get(row), random,
-          "data " + data.source() + ", example " + (row + 1));
+    }
+
+    /** The next good row of the stream (bad ones are rejected: the run fails, or they are skipped); null at the end. */
+    Item next(InputPipeline.Stream<Item> stream) {
+      while (stream.hasNext()) {
+        Item it = stream.next();
+        if (it.error() != null) {
+          data.reject(it.row(), it.error());
+          continue;
+        }
+        if (it.fresh() != null && cache != null && !cache.complete()) {
+          cache.put(it.row(), it.fresh());
+        }
+        return it;
+      }
+      return null;
     }
 
     Outcome epochs(TrainingModel model, EpochCheckpoints checkpoints) {
@@ -395,28 +627,63 @@ public final class Trainer {
         train.sort(null);
         Collections.shuffle(train, random);
         double lossSum = 0;
-        for (int b = 0; b < train.size(); b += config.batchSize()) {
-          List<Integer> idx = train.subList(b, Math.min(train.size(), b + config.batchSize()));
-          List<Map<String, TokenSequence>> batch = augmentedBatch(idx, epoch);
-          for (int j = 0; j < batch.size(); j++) {
-            batch.set(j, modalityDropout(batch.get(j), config.modalityDropout(), random));
+        int trained = 0;
+        realTokens = 0;
+        slots = 0;
+        int e = epoch;
+        int window = config.batchSize() * (config.lengthBuckets() ? BUCKET_WINDOW : 1);
+        try (InputPipeline.Stream<Item> stream = pipeline.map(train, config.batchSize(), r -> load(r, e, true))) {
+          List<Item> pending = new ArrayList<>(window);
+          boolean more = true;
+          while (more) {
+            Item it = next(stream);
+            if (it != null) {
+              pending.add(it);
+            }
+            more = it != null;
+            if (pending.size() < window && more || pending.isEmpty()) {
+              continue;
+            }
+            for (List<Item> batch : batches(pending, random)) {
+              List<Map<String, TokenSequence>> seqs = new ArrayList<>(batch.size());
+              float[] targets = new float[batch.size() * labels.outputs()];
+              for (int j = 0; j < batch.size(); j++) {
+                seqs.add(modalityDropout(batch.get(j).tokens(), config.modalityDropout(), random));
+                System.arraycopy(batch.get(j).target(), 0, targets, j * labels.outputs(), labels.outputs());
+              }
+              Map<String, io.mmfuse.fusion.session.InputFeed> feeds = Tokenizers.feeds(fusion, seqs);
+              count(feeds);
+              TrainingListener.InputStatus status = new TrainingListener.InputStatus(stream.ready(),
+                  pipeline.depth(), pipeline.threads(), stream.waitSeconds(), padding());
+              all.forEach(l -> l.onInput(status));
+              float loss = model.trainStep(feeds, targets, config.learningRate(step, total),
+                  (int) (config.seed() * 31 + step));
+              step++;
+              lossSum += loss * batch.size();
+              trained += batch.size();
+              int s = step;
+              int n = batch.size();
+              all.forEach(l -> l.onStep(e, s, loss, n));
+            }
+            pending.clear();
           }
-          float loss = model.trainStep(Tokenizers.feeds(fusion, batch), split.pick(targets, idx, labels.outputs()),
-              config.learningRate(step, total), (int) (config.seed() * 31 + step));
-          step++;
-          lossSum += loss * idx.size();
-          int e = epoch;
-          int s = step;
-          all.forEach(l -> l.onStep(e, s, loss, idx.size()));
         }
-        double trainLoss = lossSum / train.size();
-        Map<String, Double> metrics = split.validation().isEmpty() ? Map.of() : Evaluator.metrics(labels.task(),
-            predict(model, split.validation()), split.pick(targets, split.validation(), labels.outputs()),
-            labels.outputs());
-        double score = split.validation().isEmpty() ? -trainLoss : Evaluator.score(labels.task(), metrics);
+        if (trained == 0) {
+          throw new InvalidInputException("data " + data.source() + ": every training row is bad; nothing to train"
+              + " on");
+        }
+        double trainLoss = lossSum / trained;
+        Predicted validated = predict(model, split.validation(), epoch);
+        if (cache != null && !cache.complete()) {
+          cache.seal();
+          tell(l -> l.onNote("token cache: wrote the tokens of " + cache.cachedRows() + " rows to " + cache.dir()));
+        }
+        Map<String, Double> metrics = validated.rows().isEmpty() ? Map.of() : Evaluator.metrics(labels.task(),
+            validated.predictions(), validated.targets(), labels.outputs());
+        double score = validated.rows().isEmpty() ? -trainLoss : Evaluator.score(labels.task(), metrics);
         losses.add(trainLoss);
         scores.add(score);
-        double tieBreak = split.validation().isEmpty() ? Double.NaN : Evaluator.tieBreak(labels.task(), metrics);
+        double tieBreak = validated.rows().isEmpty() ? Double.NaN : Evaluator.tieBreak(labels.task(), metrics);
         boolean tieWon = Math.abs(score - bestScore) <= 1e-9 && tieBreak < bestTieBreak;
         if (score > bestScore + 1e-9 || tieWon) {
           bestScore = score;
@@ -445,32 +712,73 @@ public final class Trainer {
       return new Outcome(best, bestEpoch, Math.min(epoch, config.epochs()), losses, scores, false);
     }
 
-    /** A batch's sequences, augmented on the common pool's threads (each row's draws are its own). */
-    List<Map<String, TokenSequence>> augmentedBatch(List<Integer> idx, int epoch) {
-      List<Map<String, TokenSequence>> batch = new ArrayList<>(idx.size());
-      if (!tokenizers.augments()) {
-        idx.forEach(i -> batch.add(sequences.get(i)));
-        return batch;
+    /**
+     * The batches of a window of rows: in order without length buckets; with them, the rows sorted by length (ties
+     * in stream order), cut into batches, and the batches shuffled.
+     */
+    List<List<Item>> batches(List<Item> window, Random random) {
+      List<Item> rows = new ArrayList<>(window);
+      if (config.lengthBuckets()) {
+        rows.sort(java.util.Comparator.comparingInt(Item::length));
       }
-      @SuppressWarnings("unchecked")
-      Map<String, TokenSequence>[] out = new Map[idx.size()];
-      java.util.stream.IntStream.range(0, idx.size()).parallel().forEach(j -> out[j] = augmented(idx.get(j), epoch));
-      batch.addAll(java.util.Arrays.asList(out));
-      return batch;
-    }
-
-    /** Predictions on the given rows, in batches of 64. */
-    float[] predict(TrainingModel model, List<Integer> idx) {
-      float[] out = new float[idx.size() * labels.outputs()];
-      for (int b = 0; b < idx.size(); b += 64) {
-        List<Map<String, TokenSequence>> batch = new ArrayList<>();
-        for (int i = b; i < Math.min(idx.size(), b + 64); i++) {
-          batch.add(sequences.get(idx.get(i)));
-        }
-        float[] p = model.predict(Tokenizers.feeds(fusion, batch));
-        System.arraycopy(p, 0, out, b * labels.outputs(), p.length);
+      List<List<Item>> out = new ArrayList<>();
+      for (int b = 0; b < rows.size(); b += config.batchSize()) {
+        out.add(rows.subList(b, Math.min(rows.size(), b + config.batchSize())));
+      }
+      if (config.lengthBuckets()) {
+        Collections.shuffle(out, random);
       }
       return out;
+    }
+
+    private void count(Map<String, io.mmfuse.fusion.session.InputFeed> feeds) {
+      for (io.mmfuse.fusion.session.InputFeed f : feeds.values()) {
+        float[] mask = f.mask();
+        slots += mask.length;
+        for (float m : mask) {
+          realTokens += m > 0 ? 1 : 0;
+        }
+      }
+    }
+
+    private double padding() {
+      return slots == 0 ? 0 : 1 - (double) realTokens / slots;
+    }
+
+    /** Predictions on the good rows among {@code rows}, with their targets. */
+    record Predicted(List<Integer> rows, float[] predictions, float[] targets) {}
+
+    /** Predictions on the given rows, in order, in batches of 64 (bad rows rejected, or skipped). */
+    Predicted predict(TrainingModel model, List<Integer> rows, int epoch) {
+      List<Integer> good = new ArrayList<>(rows.size());
+      int w = labels.outputs();
+      float[] predictions = new float[rows.size() * w];
+      float[] targets = new float[rows.size() * w];
+      try (InputPipeline.Stream<Item> stream = pipeline.map(rows, 64, r -> load(r, epoch, false))) {
+        List<Item> batch = new ArrayList<>(64);
+        boolean more = true;
+        while (more) {
+          Item it = next(stream);
+          if (it != null) {
+            batch.add(it);
+          }
+          more = it != null;
+          if (batch.size() < 64 && more || batch.isEmpty()) {
+            continue;
+          }
+          List<Map<String, TokenSequence>> seqs = new ArrayList<>(batch.size());
+          batch.forEach(b -> seqs.add(b.tokens()));
+          float[] p = model.predict(Tokenizers.feeds(fusion, seqs));
+          System.arraycopy(p, 0, predictions, good.size() * w, p.length);
+          for (Item b : batch) {
+            System.arraycopy(b.target(), 0, targets, good.size() * w, w);
+            good.add(b.row());
+          }
+          batch.clear();
+        }
+      }
+      return new Predicted(good, java.util.Arrays.copyOf(predictions, good.size() * w),
+          java.util.Arrays.copyOf(targets, good.size() * w));
     }
   }
 

@@ -23,6 +23,8 @@ public final class TrainingConfig {
   public static final long DEFAULT_SEED = 42;
   public static final double DEFAULT_VALIDATION_FRACTION = 0.25;
   public static final int DEFAULT_PATIENCE = 6;
+  /** Training rows at most the tokenizers are fitted on by default (an even sample of larger data). */
+  public static final int DEFAULT_FIT_ROWS = 100_000;
 
   private final int epochs;
   private final int batchSize;
@@ -38,6 +40,11 @@ public final class TrainingConfig {
   private final int targetEpochs;
   private final float modalityDropout;
   private final boolean resume;
+  private final int inputThreads;
+  private final int queueDepth;
+  private final boolean lengthBuckets;
+  private final java.nio.file.Path tokenCache;
+  private final int fitRows;
 
   private TrainingConfig(Builder b) {
     epochs = b.epochs;
@@ -54,6 +61,11 @@ public final class TrainingConfig {
     targetEpochs = b.targetEpochs;
     modalityDropout = b.modalityDropout;
     resume = b.resume;
+    inputThreads = b.inputThreads < 0 ? io.mmfuse.fusion.data.InputPipeline.defaultThreads() : b.inputThreads;
+    queueDepth = b.queueDepth > 0 ? b.queueDepth : Math.max(2, 2 * inputThreads);
+    lengthBuckets = b.lengthBuckets;
+    tokenCache = b.tokenCache;
+    fitRows = b.fitRows;
   }
 
   /** A builder with every default. */
@@ -71,7 +83,9 @@ public final class TrainingConfig {
     return new Builder().optEpochs(epochs).optBatchSize(batchSize).optLearningRate(learningRate)
         .optWarmupFraction(warmupFraction).optCosine(cosine).optWeightDecay(weightDecay).optClipNorm(clipNorm)
         .optSeed(seed).optValidationFraction(validationFraction).optPatience(patience).optTargetScore(targetScore)
-        .optTargetEpochs(targetEpochs)        .optModalityDropout(modalityDropout).optResume(resume);
+        .optTargetEpochs(targetEpochs)        .optModalityDropout(modalityDropout).optResume(resume)
+        .optInputThreads(inputThreads).optQueueDepth(queueDepth).optLengthBuckets(lengthBuckets)
+        .optTokenCache(tokenCache).optFitRows(fitRows);
   }
 
   /** Epochs at most. */
@@ -142,6 +156,34 @@ public final class TrainingConfig {
     return resume;
   }
 
+  /** Worker threads that read and tokenize rows ahead of the training step (0: the training thread does it). */
+  public int inputThreads() {
+    return inputThreads;
+  }
+
+  /** Batches at most read ahead and waiting (the input queue's bound). */
+  public int queueDepth() {
+    return queueDepth;
+  }
+
+  /** Whether batches group rows of similar length (less padding; the order within a window of batches changes). */
+  public boolean lengthBuckets() {
+    return lengthBuckets;
+  }
+
+  /** Where epochs after the first read their tokens from ({@link io.mmfuse.fusion.data.TokenCache}); null: none. */
+  public java.nio.file.Path tokenCache() {
+    return tokenCache;
+  }
+
+  /**
+   * Training rows at most the tokenizers are fitted on (an even sample; default {@value #DEFAULT_FIT_ROWS}); 0: all
+   * of them.
+   */
+  public int fitRows() {
+    return fitRows;
+  }
+
   /** The peak-rate schedule: warmup, then linear or cosine decay to zero, at {@code step} of {@code total}. */
   public float learningRate(int step, int total) {
     int warmup = Math.max(1, Math.round(total * warmupFraction));
@@ -171,6 +213,8 @@ public final class TrainingConfig {
       o.addProperty("target_epochs", targetEpochs);
     }
     o.addProperty("modality_dropout", modalityDropout);
+    o.addProperty("length_buckets", lengthBuckets);
+    o.addProperty("fit_rows", fitRows);
     return o;
   }
 
@@ -195,6 +239,11 @@ public final class TrainingConfig {
     private int targetEpochs = 1;
     private float modalityDropout;
     private boolean resume;
+    private int inputThreads = -1;
+    private int queueDepth;
+    private boolean lengthBuckets;
+    private java.nio.file.Path tokenCache;
+    private int fitRows = DEFAULT_FIT_ROWS;
 
     private Builder() {}
 
@@ -268,6 +317,33 @@ public final class TrainingConfig {
       return this;
     }
 
+    /** Input worker threads; 0 runs the input on the training thread; -1 (the default): one per core. */
+    public Builder optInputThreads(int v) {
+      inputThreads = v;
+      return this;
+    }
+
+    /** Batches read ahead at most; 0 (the default): twice the worker threads, at least 2. */
+    public Builder optQueueDepth(int v) {
+      queueDepth = v;
+      return this;
+    }
+
+    public Builder optLengthBuckets(boolean v) {
+      lengthBuckets = v;
+      return this;
+    }
+
+    public Builder optTokenCache(java.nio.file.Path v) {
+      tokenCache = v;
+      return this;
+    }
+
+    public Builder optFitRows(int v) {
+      fitRows = v;
+      return this;
+    }
+
     /** Checks every setting and reports all bad ones at once. */
     public TrainingConfig build() {
       List<String> problems = new ArrayList<>();
@@ -300,6 +376,15 @@ public final class TrainingConfig {
       }
       if (!(modalityDropout >= 0 && modalityDropout < 1)) {
         problems.add("modality dropout must be in [0, 1), found " + modalityDropout);
+      }
+      if (inputThreads < -1) {
+        problems.add("input threads must be >= 0, found " + inputThreads);
+      }
+      if (queueDepth < 0) {
+        problems.add("queue depth must be >= 1, found " + queueDepth);
+      }
+      if (fitRows < 0) {
+        problems.add("fit rows must be >= 0 (0: all), found " + fitRows);
       }
       if (!problems.isEmpty()) {
         throw new InvalidConfigurationException(

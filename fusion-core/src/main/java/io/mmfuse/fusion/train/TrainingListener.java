@@ -66,4 +66,19 @@ public interface TrainingListener {
 
   /** A line worth telling (a resumed run, why it stopped). */
   default void onNote(String note) {}
+
+  /**
+   * The input pipeline's state at one training step.
+   *
+   * @param ready batches read ahead and waiting (a full queue: the model step is the bottleneck; an empty one: the
+   *     input)
+   * @param depth the queue's bound
+   * @param threads input worker threads
+   * @param waitSeconds time the training step has waited for input in this epoch
+   * @param padding the share of token slots that were padding in this epoch's batches so far
+   */
+  record InputStatus(int ready, int depth, int threads, double waitSeconds, double padding) {}
+
+  /** Called before each {@link #onStep} with the input pipeline's state. */
+  default void onInput(InputStatus status) {}
 }

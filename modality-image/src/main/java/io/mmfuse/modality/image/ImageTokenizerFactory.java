@@ -87,29 +87,38 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
     }
     // The settings' decoder (pixel limit included), whatever size it is later given.
     ImagePatchTokenizer reader = new ImagePatchTokenizer(ImageConfig.fromSettings(s));
-    List<Object> present = new ArrayList<>();
-    for (Object o : trainingInputs) {
-      if (o != null) {
-        present.add(o);
+    // Evenly spread over the training rows, so that a sorted file is sampled throughout; read by index, so that a
+    // data set read from disk as it is needed is never held whole. An image that cannot be read is left out here:
+    // it fails (or is skipped) where it is trained on.
+    int total = trainingInputs.size();
+    int[] heights = new int[SIZE_SAMPLE];
+    int[] widths = new int[SIZE_SAMPLE];
+    int n = 0;
+    for (int i = 0; i < Math.min(SIZE_SAMPLE, total); i++) {
+      Object o = trainingInputs.get((int) ((long) i * total / Math.min(SIZE_SAMPLE, total)));
+      if (o == null) {
+        continue;
       }
-    }
-    if (present.isEmpty()) {
-      throw new InvalidInputException("input '" + in.getName() + "': no training image to fit the image size on");
-    }
-    int n = Math.min(SIZE_SAMPLE, present.size());
-    int[] heights = new int[n];
-    int[] widths = new int[n];
-    for (int i = 0; i < n; i++) {
-      // Evenly spread over the training rows, so that a sorted file is sampled throughout.
-      Object o = present.get((int) ((long) i * present.size() / n));
-      RgbImage image = reader.decode(o);
+      RgbImage image;
+      try {
+        image = reader.decode(o);
+      } catch (InvalidInputException e) {
+        continue;
+      }
       if (image == null) {
         throw new InvalidInputException("input '" + in.getName() + "': an image input takes a Path, bytes, an"
             + " RgbImage or a BufferedImage, found " + o.getClass().getName());
       }
-      heights[i] = image.height();
-      widths[i] = image.width();
+      heights[n] = image.height();
+      widths[n] = image.width();
+      n++;
     }
+    if (n == 0) {
+      throw new InvalidInputException("input '" + in.getName() + "': no training image to fit the image size on"
+          + " (none of the " + Math.min(SIZE_SAMPLE, total) + " looked at is present and readable)");
+    }
+    heights = java.util.Arrays.copyOf(heights, n);
+    widths = java.util.Arrays.copyOf(widths, n);
     int[] picked = pick(median(heights), median(widths), s.getPatchSize());
     ImageSettings fitted = s.toBuilder().setResizeHeight(picked[0]).setResizeWidth(picked[1])
         .setPatchSize(picked[2]).build();
