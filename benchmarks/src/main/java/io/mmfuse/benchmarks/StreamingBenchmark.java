@@ -35,19 +35,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.IntStream;
-import org.tensorflow.proto.ConfigProto;
 
 /**
  * The streaming input pipeline against the model step, on a data set of {@link StreamingData}: examples per second
  * of the input alone, of the model step alone, of training with and without input workers; the token cache's epoch
  * times; the padding and speed of length buckets. One JVM, figures compared as ratios within the run.
  *
- * <p>Usage: {@code StreamingBenchmark throughput|cache|buckets DATA.csv WORK_DIR [THREADS]}.
+ * <p>Usage: {@code StreamingBenchmark throughput|cache|buckets DATA.csv WORK_DIR [INPUT_THREADS [TF_THREADS]]}.
  */
 public final class StreamingBenchmark {
   private StreamingBenchmark() {}
 
   /** Image 64x64 in patches of 16 (16 tokens), text at most 64 tokens, the table; a small late-fusion backbone. */
+  static int tfThreads;
+
   static ModelSpec spec() {
     InputSpec image = Settings.with(InputSpec.newBuilder().setName("image").setModality("image").build(),
         ImageSettings.newBuilder().setResizeHeight(64).setResizeWidth(64).setPatchSize(16).build());
@@ -56,7 +57,9 @@ public final class StreamingBenchmark {
     InputSpec table = InputSpec.newBuilder().setName("table").setModality("table").build();
     return ModelSpec.newBuilder().addInputs(image).addInputs(title).addInputs(table)
         .setBackbone(BackboneSpec.newBuilder().setWidth(32).setLayers(1).setHeads(2).setFfnWidth(64)
-            .setFusion("late")).build();
+            .setFusion("late"))
+        .setRuntime(io.mmfuse.api.proto.RuntimeSpec.newBuilder().setIntraOpThreads(tfThreads)
+            .setInterOpThreads(tfThreads > 0 ? 1 : 0)).build();
   }
 
   /** Times the training steps and epochs of a run. */
@@ -111,24 +114,27 @@ public final class StreamingBenchmark {
     Path csv = Path.of(args[1]);
     Path work = Path.of(args[2]);
     int threads = args.length > 3 ? Integer.parseInt(args[3]) : InputPipeline.defaultThreads();
+    tfThreads = args.length > 4 ? Integer.parseInt(args[4]) : 0;
     Files.createDirectories(work);
     ModalityRegistry registry = Plugins.load(StreamingBenchmark.class.getClassLoader());
     TrainingConfig base = TrainingConfig.builder().optEpochs(1).optValidationFraction(0.05).optPatience(5)
         .build();
-    System.out.printf(Locale.ROOT, "cpu: %s, %d cores; data %s%n", cpu(), Runtime.getRuntime().availableProcessors(),
-        csv);
+    System.out.printf(Locale.ROOT, "cpu: %s, %d cores; data %s; TensorFlow threads %s%n", cpu(),
+        Runtime.getRuntime().availableProcessors(), csv, tfThreads == 0 ? "one per core" : tfThreads);
     switch (mode) {
       case "throughput" -> throughput(csv, work, threads, registry, base);
       case "cache" -> {
+        // A first run warms the JIT up, so that neither measured run pays for it.
+        train(csv, work.resolve("warm-model"), base.toBuilder().optInputThreads(threads).build(), registry);
+        Clock none = train(csv, work.resolve("nocache-model"), base.toBuilder().optEpochs(3)
+            .optInputThreads(threads).build(), registry);
         Path cache = work.resolve("token-cache");
         Clock c = train(csv, work.resolve("cache-model"), base.toBuilder().optEpochs(3).optTokenCache(cache)
             .optInputThreads(threads).build(), registry);
-        Clock none = train(csv, work.resolve("nocache-model"), base.toBuilder().optEpochs(2)
-            .optInputThreads(threads).build(), registry);
         System.out.printf(Locale.ROOT, "token cache, %d input threads: epoch 1 (decode, write the cache) %.1f s,"
-            + " epoch 2 (read the cache) %.1f s, epoch 3 %.1f s; without the cache: epoch 1 %.1f s, epoch 2 %.1f s%n",
-            threads, c.epochSeconds.get(0), c.epochSeconds.get(1), c.epochSeconds.get(2), none.epochSeconds.get(0),
-            none.epochSeconds.get(1));
+            + " epoch 2 (read the cache) %.1f s, epoch 3 %.1f s; without the cache: epochs 1, 2, 3 %.1f, %.1f,"
+            + " %.1f s%n", threads, c.epochSeconds.get(0), c.epochSeconds.get(1), c.epochSeconds.get(2),
+            none.epochSeconds.get(0), none.epochSeconds.get(1), none.epochSeconds.get(2));
       }
       case "buckets" -> {
         for (boolean buckets : new boolean[] {false, true}) {
@@ -155,15 +161,19 @@ public final class StreamingBenchmark {
     try (Predictor p = Predictor.load(bundle, registry);
         DataFile d = DataFile.open(csv, "label", p.spec(), registry, Dataset.ReadOptions.NONE, BadRows.FAIL)) {
       List<Integer> rows = IntStream.range(0, d.size()).boxed().toList();
+      // Each measured twice, the second one reported: the first warms the JIT up.
       for (int t : new int[] {1, threads}) {
-        try (InputPipeline pipe = new InputPipeline(t, 2 * t)) {
-          long t0 = System.nanoTime();
-          long[] tokens = {0};
-          pipe.map(rows, 32, r -> p.tokenize(d.example(r).inputs(), d.where(r))).forEachRemaining(m ->
-              tokens[0] += m.size());
-          double s = (System.nanoTime() - t0) / 1e9;
-          System.out.printf(Locale.ROOT, "input alone, %d thread(s): %.0f examples/s%n", t, rows.size() / s);
+        double s = 0;
+        for (int k = 0; k < 2; k++) {
+          try (InputPipeline pipe = new InputPipeline(t, 2 * t)) {
+            long t0 = System.nanoTime();
+            long[] tokens = {0};
+            pipe.map(rows, 32, r -> p.tokenize(d.example(r).inputs(), d.where(r))).forEachRemaining(m ->
+                tokens[0] += m.size());
+            s = (System.nanoTime() - t0) / 1e9;
+          }
         }
+        System.out.printf(Locale.ROOT, "input alone, %d thread(s): %.0f examples/s%n", t, rows.size() / s);
       }
       // The model step alone: batches tokenized beforehand, in memory.
       ModelSpec spec = BundleReader.open(bundle).spec();
@@ -189,7 +199,8 @@ public final class StreamingBenchmark {
         targets.add(y);
       }
       try (TrainingModel model = TrainingModel.create(fusion, labels.task(), labels.outputs(),
-          AdamW.of(0.01f, 1f), ConfigProto.getDefaultInstance())) {
+          AdamW.of(0.01f, 1f), io.mmfuse.runtime.TensorFlowRuntime.place(io.mmfuse.runtime.RuntimeOptions.fromSpec(
+              spec.getRuntime())).config())) {
         model.initializeRandom(1);
         for (int b = 0; b < Math.min(5, batches); b++) {
           model.trainStep(feeds.get(b), targets.get(b), 1e-4f);
@@ -206,6 +217,7 @@ public final class StreamingBenchmark {
       }
     }
     for (int t : new int[] {0, threads}) {
+      train(csv, work.resolve("warm-" + t), base.toBuilder().optInputThreads(t).build(), registry);
       Clock c = train(csv, work.resolve("train-" + t), base.toBuilder().optInputThreads(t).build(), registry);
       System.out.printf(Locale.ROOT, "training, %s: %.0f examples/s%n", t == 0 ? "no input workers (the training"
           + " thread reads)" : t + " input worker thread(s)", c.epochExamples.get(0) / c.stepSeconds.get(0));

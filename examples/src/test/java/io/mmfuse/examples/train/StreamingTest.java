@@ -115,6 +115,9 @@ class StreamingTest {
   void theStreamingReaderGivesTheRowsOfAWholeFileParse(@TempDir Path dir) throws Exception {
     sameAsWholeFile(InputInferenceTest.sample(), "category");
     sameAsWholeFile(ResumeAndDeterminismTest.data(dir, "y"), "y");
+    // The demo's data set: pictures, questions and a table.
+    io.mmfuse.examples.demo.ShapesDataset.generate(dir.resolve("shapes"), 60, 3);
+    sameAsWholeFile(dir.resolve("shapes/data.csv"), "answer");
     // What a streaming reader can get wrong: quoted line breaks and quotes, CRLF, a BOM, blank lines, a last line
     // without a line break.
     Path tricky = dir.resolve("tricky.csv");

@@ -1,11 +1,7 @@
 package io.mmfuse.fusion.data;
 
-import com.google.protobuf.CodedInputStream;
-import com.google.protobuf.CodedOutputStream;
-import com.google.protobuf.ExtensionRegistryLite;
 import io.mmfuse.api.InvalidInputException;
 import io.mmfuse.api.TokenSequence;
-import io.mmfuse.api.proto.TokenSequenceProto;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.LongBuffer;
@@ -35,7 +31,7 @@ import java.util.stream.Stream;
  * written anew. Reading is safe from many threads; writing is done by one.
  */
 public final class TokenCache implements AutoCloseable {
-  private static final String FORMAT = "mmfuse-token-cache-1";
+  private static final String FORMAT = "mmfuse-token-cache-2";
   private static final long SHARD_BYTES = 1L << 30;
   private static final String COMPLETE = "complete";
   private static final String SOURCE = "source";
@@ -141,27 +137,57 @@ public final class TokenCache implements AutoCloseable {
     int offset = (int) at;
     int length = shard.getInt(offset);
     try {
-      CodedInputStream in = CodedInputStream.newInstance(shard.slice(offset + 4, length));
+      ByteBuffer in = shard.slice(offset + 4, length);
       Map<String, TokenSequence> out = new LinkedHashMap<>();
       for (String input : inputs) {
-        out.put(input, in.readBool()
-            ? TokenSequence.fromProto(in.readMessage(TokenSequenceProto.parser(),
-                ExtensionRegistryLite.getEmptyRegistry()))
-            : null);
+        out.put(input, in.get() == 0 ? null : read(in));
       }
       return out;
-    } catch (IOException e) {
+    } catch (RuntimeException e) {
       throw new InvalidInputException("token cache " + dir + ": row " + row + " is corrupt: " + e.getMessage(), e);
     }
   }
 
+  private static TokenSequence read(ByteBuffer in) {
+    byte[] name = new byte[in.getInt()];
+    in.get(name);
+    io.mmfuse.api.proto.TokenKind kind = io.mmfuse.api.proto.TokenKind.forNumber(in.getInt());
+    io.mmfuse.api.proto.PositionLayout layout = io.mmfuse.api.proto.PositionLayout.forNumber(in.getInt());
+    int featureWidth = in.getInt();
+    int[] ids = ints(in);
+    float[] scales = floats(in);
+    float[] features = floats(in);
+    int[] positions = ints(in);
+    int[] segments = ints(in);
+    return new TokenSequence(new String(name, StandardCharsets.UTF_8), kind, ids, scales, featureWidth, features,
+        layout, positions, segments);
+  }
+
+  private static int[] ints(ByteBuffer in) {
+    int[] a = new int[in.getInt()];
+    in.asIntBuffer().get(a);
+    in.position(in.position() + 4 * a.length);
+    return a;
+  }
+
+  private static float[] floats(ByteBuffer in) {
+    float[] a = new float[in.getInt()];
+    in.asFloatBuffer().get(a);
+    in.position(in.position() + 4 * a.length);
+    return a;
+  }
+
   /** Adds a row's tokens (once; the writer's thread only). */
   public void put(int row, Map<String, TokenSequence> tokens) {
+    put(row, encode(tokens));
+  }
+
+  /** Adds a row's tokens as {@link #encode} gave them, so that the encoding can run on another thread. */
+  public void put(int row, byte[] bytes) {
     if (complete || index[row] >= 0) {
       return;
     }
     try {
-      byte[] bytes = encode(tokens);
       if (writing.isEmpty() || shardBytes + bytes.length + 4 > SHARD_BYTES) {
         writing.add(FileChannel.open(shard(writing.size()), StandardOpenOption.CREATE, StandardOpenOption.WRITE,
             StandardOpenOption.TRUNCATE_EXISTING));
@@ -219,25 +245,46 @@ public final class TokenCache implements AutoCloseable {
     return dir.resolve(String.format("shard-%05d.bin", n));
   }
 
-  private byte[] encode(Map<String, TokenSequence> tokens) throws IOException {
-    List<TokenSequenceProto> protos = new ArrayList<>(inputs.size());
+  /** A row's tokens as the cache stores them (safe from any thread). Per input: a presence byte, then the sequence's fields, arrays as a length and their raw values. */
+  public byte[] encode(Map<String, TokenSequence> tokens) {
     int size = 0;
     for (String input : inputs) {
       TokenSequence t = tokens.get(input);
-      TokenSequenceProto p = t == null ? null : t.toProto();
-      protos.add(p);
-      size += 1 + (p == null ? 0 : CodedOutputStream.computeMessageSizeNoTag(p));
-    }
-    byte[] out = new byte[size];
-    CodedOutputStream o = CodedOutputStream.newInstance(out);
-    for (TokenSequenceProto p : protos) {
-      o.writeBoolNoTag(p != null);
-      if (p != null) {
-        o.writeMessageNoTag(p);
+      size += 1;
+      if (t != null) {
+        size += 4 + t.modality().getBytes(StandardCharsets.UTF_8).length + 12 + 20 + 4 * (t.ids().length
+            + t.scales().length + t.features().length + t.positions().length + t.segmentIds().length);
       }
     }
-    o.checkNoSpaceLeft();
-    return out;
+    ByteBuffer b = ByteBuffer.allocate(size);
+    for (String input : inputs) {
+      TokenSequence t = tokens.get(input);
+      b.put((byte) (t == null ? 0 : 1));
+      if (t == null) {
+        continue;
+      }
+      byte[] name = t.modality().getBytes(StandardCharsets.UTF_8);
+      b.putInt(name.length).put(name).putInt(t.kind().getNumber()).putInt(t.layout().getNumber())
+          .putInt(t.featureWidth());
+      putInts(b, t.ids());
+      putFloats(b, t.scales());
+      putFloats(b, t.features());
+      putInts(b, t.positions());
+      putInts(b, t.segmentIds());
+    }
+    return b.array();
+  }
+
+  private static void putInts(ByteBuffer b, int[] a) {
+    b.putInt(a.length);
+    b.asIntBuffer().put(a);
+    b.position(b.position() + 4 * a.length);
+  }
+
+  private static void putFloats(ByteBuffer b, float[] a) {
+    b.putInt(a.length);
+    b.asFloatBuffer().put(a);
+    b.position(b.position() + 4 * a.length);
   }
 
   /** Closes what is being written (an unsealed entry stays unsealed, to be written anew next time). */

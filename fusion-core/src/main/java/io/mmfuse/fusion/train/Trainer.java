@@ -507,7 +507,7 @@ public final class Trainer {
       List<Double> scores, boolean paused) {}
 
   /** A row as the input pipeline hands it over: its tokens, its target, or why it could not be read. */
-  private record Item(int row, Map<String, TokenSequence> fresh, Map<String, TokenSequence> tokens, float[] target,
+  private record Item(int row, byte[] fresh, Map<String, TokenSequence> tokens, float[] target,
       InvalidInputException error) {
     int length() {
       int n = 0;
@@ -553,11 +553,12 @@ public final class Trainer {
       try {
         Map<String, TokenSequence> base = cache != null && cache.complete() ? cache.get(row) : null;
         ExampleSource.Example ex = null;
-        Map<String, TokenSequence> fresh = null;
+        byte[] fresh = null;
         if (base == null) {
           ex = data.example(row);
           base = tokenizers.tokenize(ex.inputs(), data.where(row));
-          fresh = base;
+          // Encoded here, on the worker: the training thread only appends the bytes.
+          fresh = cache != null && !cache.complete() ? cache.encode(base) : null;
         }
         Map<String, TokenSequence> tokens = base;
         if (training && tokenizers.augments()) {
@@ -583,7 +584,7 @@ public final class Trainer {
           data.reject(it.row(), it.error());
           continue;
         }
-        if (it.fresh() != null && cache != null && !cache.complete()) {
+        if (it.fresh() != null && !cache.complete()) {
           cache.put(it.row(), it.fresh());
         }
         return it;

@@ -38,6 +38,12 @@ public final class ImageDecoder {
     ImageIO.scanForPlugins();
   }
 
+  /**
+   * The JDK's JPEG reader, found once: looking readers up through {@link ImageIO#getImageReaders} for every image
+   * walks the whole plugin registry under a lock (most of a worker thread's time on 320x240 photographs).
+   */
+  private static final javax.imageio.spi.ImageReaderSpi JDK_JPEG = jdkJpeg();
+
   private final long maxPixels;
 
   public ImageDecoder() {
@@ -84,9 +90,30 @@ public final class ImageDecoder {
     return jpeg != null ? jpeg : decodeWithImageIo(bytes, name);
   }
 
+  private static javax.imageio.spi.ImageReaderSpi jdkJpeg() {
+    Iterator<javax.imageio.spi.ImageReaderSpi> it = javax.imageio.spi.IIORegistry.getDefaultInstance()
+        .getServiceProviders(javax.imageio.spi.ImageReaderSpi.class, true);
+    while (it.hasNext()) {
+      javax.imageio.spi.ImageReaderSpi spi = it.next();
+      if (spi.getClass().getName().startsWith("com.sun.imageio.plugins.jpeg")) {
+        return spi;
+      }
+    }
+    return null;
+  }
+
   /** The general path: ImageIO's readers (the JDK's, TwelveMonkeys'), for every format and every kind of JPEG. */
   RgbImage decodeWithImageIo(byte[] bytes, String name) {
-    try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
+    // In memory, as ImageIO.createImageInputStream gives with the cache off, without its registry lookup.
+    try (ImageInputStream in = new javax.imageio.stream.MemoryCacheImageInputStream(
+        new ByteArrayInputStream(bytes))) {
+      if (bytes.length > 2 && (bytes[0] & 0xFF) == 0xFF && (bytes[1] & 0xFF) == 0xD8) {
+        RgbImage fast = decodeJpegRaster(in, name);
+        if (fast != null) {
+          return fast;
+        }
+        in.seek(0);
+      }
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
         throw new InvalidInputException(
@@ -97,12 +124,6 @@ public final class ImageDecoder {
       try {
         reader.setInput(in, true, true);
         checkSize(reader.getWidth(0), reader.getHeight(0), name);
-        if (reader.getFormatName().equalsIgnoreCase("jpeg")) {
-          RgbImage fast = decodeJpegRaster(in, name);
-          if (fast != null) {
-            return fast;
-          }
-        }
         if (isCmykJpeg(reader)) {
           return cmykToRgb(reader.readRaster(0, null), adobeInverted(reader));
         }
@@ -166,23 +187,17 @@ public final class ImageDecoder {
    * for JPEGs it does not handle (CMYK, YCCK, unusual layouts), which take the general path.
    */
   private RgbImage decodeJpegRaster(ImageInputStream in, String name) throws IOException {
-    ImageReader jdk = null;
     in.seek(0);
-    for (Iterator<ImageReader> it = ImageIO.getImageReaders(in); it.hasNext(); ) {
-      ImageReader r = it.next();
-      if (r.getClass().getName().startsWith("com.sun.imageio.plugins.jpeg")) {
-        jdk = r;
-        break;
-      }
-    }
-    if (jdk == null) {
-      in.seek(0);
+    if (JDK_JPEG == null) {
       return null;
     }
+    ImageReader jdk = JDK_JPEG.createReaderInstance();
     try {
       String colorSpace = jpegColorSpace(in);
       in.seek(0);
       jdk.setInput(in, true, false);
+      // The declared size is refused before a pixel is decoded.
+      checkSize(jdk.getWidth(0), jdk.getHeight(0), name);
       Raster raster;
       List<String> warnings = new ArrayList<>();
       jdk.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
