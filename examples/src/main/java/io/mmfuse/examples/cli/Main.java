@@ -12,7 +12,9 @@ import picocli.CommandLine;
     version = "mmfuse 0.1.0",
     description = "Multimodal Transformers on the JVM.",
     subcommands = {ModalitiesCommand.class, TokenizeCommand.class, HfRunCommand.class, TrainCommand.class,
-      EvalCommand.class, PredictCommand.class, DemoCommand.class, DevicesCommand.class, BenchCommand.class,
+      EvalCommand.class, PredictCommand.class, EmbedCommand.class, ZeroShotCommand.class, IndexCommand.class,
+      SearchCommand.class, DemoCommand.class,
+      DevicesCommand.class, BenchCommand.class,
       CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -38,8 +38,24 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--data", required = true, paramLabel = "FILE", description = "CSV (with a header) or JSONL.")
   Path data;
 
-  @Option(names = "--label", required = true, paramLabel = "COLUMN", description = "The label column.")
+  @Option(names = "--label", paramLabel = "COLUMN", description = "The label column (not for --task contrastive).")
   String label;
+
+  enum TaskName {
+    classification,
+    multi_label,
+    regression,
+    contrastive
+  }
+
+  @Option(names = "--task", paramLabel = "TASK", description = "classification (the default), multi_label,"
+      + " regression, or contrastive (pairs of inputs, --pair).")
+  TaskName task;
+
+  @Option(names = "--pair", paramLabel = "A,B", description = "With --task contrastive: the inputs of the two sides"
+      + " of a pair, e.g. image,name; a side of several inputs joins them with + (image+table,name). Only these"
+      + " inputs are read, unless the spec names more.")
+  String pair;
 
   @Option(names = "--spec", paramLabel = "FILE", description = "A model spec in protobuf text format.")
   Path specFile;
@@ -152,9 +168,17 @@ final class TrainCommand implements Callable<Integer> {
     image.forEach(c -> forced.put(c, "image"));
     Dataset.ReadOptions options = new Dataset.ReadOptions(Set.copyOf(ignore), forced, group);
     PrintWriter log = spec.commandLine().getErr();
+    s = withTask(s);
+    boolean contrastive = s.getHead().getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE;
+    if (!contrastive && label == null) {
+      throw new io.mmfuse.api.InvalidConfigurationException("train needs --label COLUMN (or --task contrastive"
+          + " --pair A,B)");
+    }
+    String labelColumn = contrastive ? null : label;
     try (BadRows bad = input.badRows(InputMixin.besides(out));
-        DataFile d = DataFile.open(data, label, s, registry, options, bad);
-        DataFile v = validation == null ? null : DataFile.open(validation, label,
+        DataFile opened = DataFile.open(data, labelColumn, s, registry, options, bad);
+        DataFile d = contrastive && s.getInputsCount() == 0 ? paired(opened, s) : opened;
+        DataFile v = validation == null ? null : DataFile.open(validation, labelColumn,
             s.getInputsCount() > 0 ? s : d.inputSpec(), registry, new Dataset.ReadOptions(Set.copyOf(ignore),
                 Map.of(), null), bad)) {
       ExampleSource train = d;
@@ -176,6 +200,61 @@ final class TrainCommand implements Callable<Integer> {
       spec.commandLine().getOut().flush();
     }
     return 0;
+  }
+
+  /** The spec with --task and --pair laid over its head. */
+  private ModelSpec withTask(ModelSpec s) {
+    io.mmfuse.api.proto.HeadSpec.Builder h = s.getHead().toBuilder();
+    if (task != null) {
+      h.setTask(switch (task) {
+        case classification -> io.mmfuse.api.proto.Task.CLASSIFICATION;
+        case multi_label -> io.mmfuse.api.proto.Task.MULTI_LABEL;
+        case regression -> io.mmfuse.api.proto.Task.REGRESSION;
+        case contrastive -> io.mmfuse.api.proto.Task.CONTRASTIVE;
+      });
+    }
+    if (pair != null) {
+      if (h.getTask() != io.mmfuse.api.proto.Task.CONTRASTIVE) {
+        throw new io.mmfuse.api.InvalidConfigurationException("--pair is for --task contrastive");
+      }
+      String[] sides = pair.split(",");
+      if (sides.length != 2 || sides[0].isBlank() || sides[1].isBlank()) {
+        throw new io.mmfuse.api.InvalidConfigurationException("--pair takes two sides, A,B (a side of several"
+            + " inputs: x+y), not '" + pair + "'");
+      }
+      h.clearSideA().clearSideB();
+      for (String a : sides[0].split("\\+")) {
+        h.addSideA(a.trim());
+      }
+      for (String b : sides[1].split("\\+")) {
+        h.addSideB(b.trim());
+      }
+    }
+    if (h.getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE && (h.getSideACount() == 0 || h.getSideBCount() == 0)) {
+      throw new io.mmfuse.api.InvalidConfigurationException("--task contrastive needs --pair A,B (or head { side_a:"
+          + " ... side_b: ... } in the spec)");
+    }
+    return s.toBuilder().setHead(h).build();
+  }
+
+  /** The data file with only the inputs its pair names; fails naming the inputs there are. */
+  private static DataFile paired(DataFile d, ModelSpec s) {
+    List<io.mmfuse.api.proto.InputSpec> kept = new ArrayList<>();
+    java.util.Set<String> wanted = new java.util.LinkedHashSet<>(s.getHead().getSideAList());
+    wanted.addAll(s.getHead().getSideBList());
+    List<String> names = d.inputs().stream().map(io.mmfuse.api.proto.InputSpec::getName).toList();
+    for (String w : wanted) {
+      if (!names.contains(w)) {
+        throw new io.mmfuse.api.InvalidInputException("--pair names input '" + w + "', but " + d.source()
+            + " has the inputs " + names + " (a table's columns are the one input 'table')");
+      }
+    }
+    for (io.mmfuse.api.proto.InputSpec in : d.inputs()) {
+      if (wanted.contains(in.getName())) {
+        kept.add(in);
+      }
+    }
+    return d.withInputs(kept);
   }
 
   private TrainingConfig config() {

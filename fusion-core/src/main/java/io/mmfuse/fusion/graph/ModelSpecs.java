@@ -65,14 +65,53 @@ public final class ModelSpecs {
           .withMissingToken(in.getMissing() == MissingInput.MISSING_TOKEN));
     }
     BackboneSpec b = spec.getBackbone();
+    if (spec.getHead().getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE) {
+      return new FusionConfig(inputs, new SideFusion(sides(spec)), false, inputs.size() > 1, encoder(b));
+    }
     FusionStrategy fusion = fusions.get(b.getFusion().isEmpty() ? "concat" : b.getFusion());
     return new FusionConfig(inputs, fusion, true, inputs.size() > 1, encoder(b));
+  }
+
+  /** Per input of a contrastive spec, its side: 0 (side_a) or 1 (side_b); every input must be on exactly one. */
+  public static int[] sides(ModelSpec spec) {
+    io.mmfuse.api.proto.HeadSpec h = spec.getHead();
+    if (h.getSideACount() == 0 || h.getSideBCount() == 0) {
+      throw new InvalidConfigurationException("a contrastive head needs inputs on both sides (head { side_a: ..."
+          + " side_b: ... }, or --pair A,B)");
+    }
+    int[] sides = new int[spec.getInputsCount()];
+    java.util.Set<String> names = new java.util.HashSet<>();
+    for (int i = 0; i < sides.length; i++) {
+      String n = spec.getInputs(i).getName();
+      names.add(n);
+      boolean a = h.getSideAList().contains(n);
+      boolean bSide = h.getSideBList().contains(n);
+      if (a == bSide) {
+        throw new InvalidConfigurationException("contrastive input '" + n + "' must be on exactly one side; side_a: "
+            + h.getSideAList() + ", side_b: " + h.getSideBList());
+      }
+      sides[i] = a ? 0 : 1;
+    }
+    for (String n : h.getSideAList()) {
+      if (!names.contains(n)) {
+        throw new InvalidConfigurationException("contrastive side_a names '" + n + "', which is not an input");
+      }
+    }
+    for (String n : h.getSideBList()) {
+      if (!names.contains(n)) {
+        throw new InvalidConfigurationException("contrastive side_b names '" + n + "', which is not an input");
+      }
+    }
+    return sides;
   }
 
   /** Number of head outputs: classes, or regression outputs (1 by default). */
   public static int outputs(ModelSpec spec) {
     if (spec.getHead().getTask() == Task.REGRESSION) {
       return Math.max(1, spec.getHead().getOutputs());
+    }
+    if (spec.getHead().getTask() == Task.CONTRASTIVE) {
+      return 1;
     }
     return spec.getHead().getClassesCount();
   }

@@ -58,6 +58,8 @@ public final class Names {
   public static final String PREDICTIONS = "predictions";
   /** The L2-normalized representation the head reads, [B,H]. */
   public static final String EMBEDDINGS = "embeddings";
+  /** A contrastive model's second side's L2-normalized embeddings ({@link #EMBEDDINGS} is its first side's). */
+  public static final String EMBEDDINGS_B = "embeddings_b";
   /** The last encoder layer's attention probabilities, [B,heads,L,L]. */
   public static final String ATTENTION = "attention";
 

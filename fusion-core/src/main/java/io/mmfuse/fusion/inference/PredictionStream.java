@@ -38,47 +38,70 @@ public final class PredictionStream {
    * rows were predicted.
    */
   public static int run(Predictor predictor, ExampleSource source, int threads, Sink sink) {
+    return run(predictor, source, threads, java.util.function.UnaryOperator.identity(), predictor::predictTokenized,
+        sink);
+  }
+
+  /**
+   * Embeds {@code input}'s side of each row ({@link Predictor#embedTokenized}); a row whose side is missing is bad
+   * (it fails, or is skipped). Returns how many rows were embedded.
+   */
+  public static int embed(Predictor predictor, ExampleSource source, String input, int threads, Sink sink) {
+    predictor.sideOf(input);
+    return run(predictor, source, threads, ex -> predictor.side(ex, input),
+        batch -> predictor.embedTokenized(batch, input), sink);
+  }
+
+  /**
+   * Runs {@code model} on each row's inputs as {@code select} picks them, tokenized ahead on worker threads, in
+   * batches of {@link #BATCH}, in order.
+   */
+  public static int run(Predictor predictor, ExampleSource source, int threads,
+      java.util.function.UnaryOperator<Map<String, Object>> select,
+      java.util.function.Function<List<Map<String, TokenSequence>>, List<float[]>> model, Sink sink) {
     List<Integer> rows = IntStream.range(0, source.size()).boxed().toList();
     int done = 0;
     try (InputPipeline pipeline = new InputPipeline(threads, Math.max(2, 2 * threads));
-        InputPipeline.Stream<Item> stream = pipeline.map(rows, BATCH, r -> load(predictor, source, r))) {
+        InputPipeline.Stream<Item> stream = pipeline.map(rows, BATCH, r -> load(predictor, source, r, select))) {
       List<Item> batch = new ArrayList<>(BATCH);
       while (stream.hasNext()) {
         Item it = stream.next();
         if (it.error() != null) {
-          done += flush(predictor, batch, sink);
+          done += flush(model, batch, sink);
           source.reject(it.row(), it.error());
           sink.accept(it.row(), it.label(), null, it.error());
           continue;
         }
         batch.add(it);
         if (batch.size() == BATCH) {
-          done += flush(predictor, batch, sink);
+          done += flush(model, batch, sink);
         }
       }
-      done += flush(predictor, batch, sink);
+      done += flush(model, batch, sink);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     return done;
   }
 
-  private static Item load(Predictor predictor, ExampleSource source, int row) {
+  private static Item load(Predictor predictor, ExampleSource source, int row,
+      java.util.function.UnaryOperator<Map<String, Object>> select) {
     try {
       ExampleSource.Example ex = source.example(row);
-      return new Item(row, ex.label(), predictor.tokenize(ex.inputs(), source.where(row)), null);
+      return new Item(row, ex.label(), predictor.tokenize(select.apply(ex.inputs()), source.where(row)), null);
     } catch (InvalidInputException e) {
       return new Item(row, "", null, e);
     }
   }
 
-  private static int flush(Predictor predictor, List<Item> batch, Sink sink) throws IOException {
+  private static int flush(java.util.function.Function<List<Map<String, TokenSequence>>, List<float[]>> model,
+      List<Item> batch, Sink sink) throws IOException {
     if (batch.isEmpty()) {
       return 0;
     }
     List<Map<String, TokenSequence>> tokens = new ArrayList<>(batch.size());
     batch.forEach(b -> tokens.add(b.tokens()));
-    List<float[]> out = predictor.predictTokenized(tokens);
+    List<float[]> out = model.apply(tokens);
     for (int i = 0; i < batch.size(); i++) {
       sink.accept(batch.get(i).row(), batch.get(i).label(), out.get(i), null);
     }

@@ -185,6 +185,72 @@ public final class Predictor implements AutoCloseable {
     return runTokenized(tokenized, Names.PREDICTIONS);
   }
 
+  /**
+   * The embedding of one side of an example: for a contrastive bundle, the side that {@code input} is on (its inputs
+   * only, the others ignored); for any other bundle, {@code input} alone. Fails when those inputs are all missing.
+   */
+  public float[] embed(Map<String, ?> example, String input) {
+    Map<String, TokenSequence> t = tokenize(side(example, input), "example");
+    return embedTokenized(List.of(t), input).get(0);
+  }
+
+  /** Embeddings of whole examples tokenized by {@link #tokenize} ({@link #embedAll}), in order. */
+  public List<float[]> embedTokenized(List<Map<String, TokenSequence>> tokenized) {
+    if (!outputTensors.containsKey(Names.EMBEDDINGS)) {
+      throw new CheckpointException("this bundle's serving signature has no 'embeddings' output; retrain it with"
+          + " this version to get embeddings");
+    }
+    return runTokenized(tokenized, Names.EMBEDDINGS);
+  }
+
+  /** The spec's inputs on {@code input}'s side, for reading a data file that holds only those columns. */
+  public ModelSpec sideSpec(String input) {
+    List<String> keep = sideOf(input);
+    ModelSpec.Builder b = spec.toBuilder().clearInputs();
+    spec.getInputsList().stream().filter(i -> keep.contains(i.getName())).forEach(b::addInputs);
+    return b.build();
+  }
+
+  /** The inputs an embedding of {@code input}'s side reads: its contrastive side, or the input alone. */
+  public List<String> sideOf(String input) {
+    config.input(input);
+    if (spec.getHead().getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE) {
+      return spec.getHead().getSideAList().contains(input) ? spec.getHead().getSideAList()
+          : spec.getHead().getSideBList();
+    }
+    return List.of(input);
+  }
+
+  /** The example with only the inputs of {@code input}'s side. */
+  public Map<String, Object> side(Map<String, ?> example, String input) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (String in : sideOf(input)) {
+      out.put(in, example.get(in));
+    }
+    return out;
+  }
+
+  /**
+   * Embeddings of {@code input}'s side for examples tokenized by {@link #tokenize} (the other inputs' tokens are
+   * left out), in order.
+   */
+  public List<float[]> embedTokenized(List<Map<String, TokenSequence>> tokenized, String input) {
+    List<String> keep = sideOf(input);
+    List<Map<String, TokenSequence>> only = new ArrayList<>(tokenized.size());
+    for (Map<String, TokenSequence> t : tokenized) {
+      Map<String, TokenSequence> m = new LinkedHashMap<>();
+      t.forEach((k, v) -> m.put(k, keep.contains(k) ? v : null));
+      only.add(m);
+    }
+    String output = spec.getHead().getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE
+        && spec.getHead().getSideBList().contains(input) ? Names.EMBEDDINGS_B : Names.EMBEDDINGS;
+    if (!outputTensors.containsKey(output)) {
+      throw new CheckpointException("this bundle's serving signature has no '" + output + "' output; retrain it"
+          + " with this version to get embeddings");
+    }
+    return runTokenized(only, output);
+  }
+
   private List<float[]> runAll(List<? extends Map<String, ?>> examples, String output) {
     List<Map<String, TokenSequence>> seqs = new ArrayList<>();
     for (int i = 0; i < examples.size(); i++) {

@@ -50,6 +50,7 @@ public final class Evaluator {
   public static String scoreMetric(Task task) {
     return switch (task) {
       case REGRESSION -> "rmse";
+      case CONTRASTIVE -> "mean_recall";
       case MULTI_LABEL -> "roc_auc";
       default -> "accuracy";
     };

@@ -33,6 +33,11 @@ public final class LabelEncoder {
   /** The encoder of a trained model's head. */
   public static LabelEncoder of(HeadSpec head) {
     Task task = task(head);
+    if (task == Task.CONTRASTIVE) {
+      LabelEncoder e = new LabelEncoder(task, List.of(), 2);
+      e.contrastive = head;
+      return e;
+    }
     return task == Task.REGRESSION ? new LabelEncoder(task, List.of(), Math.max(1, head.getOutputs()))
         : new LabelEncoder(task, head.getClassesList(), head.getClassesCount());
   }
@@ -43,7 +48,7 @@ public final class LabelEncoder {
    */
   public static LabelEncoder fit(HeadSpec head, Iterable<String> labels, String source) {
     Task task = task(head);
-    if (task == Task.REGRESSION) {
+    if (task == Task.REGRESSION || task == Task.CONTRASTIVE) {
       return of(head);
     }
     List<String> classes = new ArrayList<>(head.getClassesList());
@@ -67,6 +72,9 @@ public final class LabelEncoder {
 
   /** The head this encoder is for, as a spec records it (the label column aside). */
   public HeadSpec head(String labelColumn) {
+    if (contrastive != null) {
+      return contrastive;
+    }
     return HeadSpec.newBuilder().setTask(task).addAllClasses(classes)
         .setOutputs(task == Task.REGRESSION ? outputs : 0).setLabelColumn(labelColumn).build();
   }
@@ -80,7 +88,10 @@ public final class LabelEncoder {
     return classes;
   }
 
-  /** Targets per label. */
+  /** A contrastive head, kept whole (its sides); null for the other tasks. */
+  private HeadSpec contrastive;
+
+  /** Targets per label (contrastive: 2, the batch's duplicate ids, which the trainer writes per batch). */
   public int outputs() {
     return outputs;
   }
@@ -104,6 +115,9 @@ public final class LabelEncoder {
    * the training rows lack). {@code where} names the row in errors.
    */
   public void encode(String label, float[] into, int offset, boolean strict, String where) {
+    if (task == Task.CONTRASTIVE) {
+      return;
+    }
     if (task == Task.REGRESSION) {
       String[] parts = label.split("[|;]");
       if (parts.length != outputs) {

@@ -160,4 +160,58 @@ public final class Metrics {
     m.put("rmse", Math.sqrt(sq / Math.max(1, values.length)));
     return m;
   }
+
+  /** The ranks at which retrieval recall is reported. */
+  public static final int[] RECALL_AT = {1, 5, 10};
+
+  /**
+   * Retrieval recall of paired embeddings (row-major {@code [n, width]}, L2-normalized): for each row's side A as the
+   * query, whether its side B is among the top k of all n side-B embeddings by cosine similarity, and the other way
+   * round. An item equal to the target (the same key: a duplicate text or picture) counts as the target. Keys are
+   * per row. Returns {@code recall_a_to_b@k}, {@code recall_b_to_a@k} for k in {@link #RECALL_AT}, and their mean,
+   * {@code mean_recall}.
+   */
+  public static Map<String, Double> retrieval(float[] a, float[] b, long[] keyA, long[] keyB, int width) {
+    int n = keyA.length;
+    Map<String, Double> out = new java.util.LinkedHashMap<>();
+    double sum = 0;
+    for (int direction = 0; direction < 2; direction++) {
+      float[] q = direction == 0 ? a : b;
+      float[] items = direction == 0 ? b : a;
+      long[] keys = direction == 0 ? keyB : keyA;
+      int[] hits = new int[RECALL_AT.length];
+      for (int i = 0; i < n; i++) {
+        float[] sims = new float[n];
+        float best = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+          float d = 0;
+          for (int c = 0; c < width; c++) {
+            d += q[i * width + c] * items[j * width + c];
+          }
+          sims[j] = d;
+          if (keys[j] == keys[i]) {
+            best = Math.max(best, d);
+          }
+        }
+        int rank = 0;
+        for (int j = 0; j < n; j++) {
+          if (keys[j] != keys[i] && sims[j] > best) {
+            rank++;
+          }
+        }
+        for (int k = 0; k < RECALL_AT.length; k++) {
+          if (rank < RECALL_AT[k]) {
+            hits[k]++;
+          }
+        }
+      }
+      for (int k = 0; k < RECALL_AT.length; k++) {
+        double r = n == 0 ? Double.NaN : (double) hits[k] / n;
+        out.put((direction == 0 ? "recall_a_to_b@" : "recall_b_to_a@") + RECALL_AT[k], r);
+        sum += r;
+      }
+    }
+    out.put("mean_recall", sum / (2 * RECALL_AT.length));
+    return out;
+  }
 }

@@ -113,7 +113,12 @@ public final class Trainer {
         String.format(java.util.Locale.ROOT, "warning: %.0f%% of the validation rows share their '%s' with a"
             + " training row: the same thing on both sides of the split makes validation look better than it"
             + " is; split by it with --group %s (or give --validation FILE)", 100 * share, column, column))));
-    LabelEncoder labels = LabelEncoder.fit(spec.getHead(), labelsOf(data, split.train()), data.source());
+    boolean contrastive = spec.getHead().getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE;
+    if (contrastive) {
+      ModelSpecs.sides(spec);
+    }
+    LabelEncoder labels = LabelEncoder.fit(spec.getHead(), contrastive ? List.of() : labelsOf(data, split.train()),
+        data.source());
     String labelColumn = data.labelColumn().isEmpty() ? spec.getHead().getLabelColumn() : data.labelColumn();
     spec = spec.toBuilder().setHead(labels.head(labelColumn)).build();
     try (BundleWriter bundle = BundleWriter.create(out);
@@ -134,7 +139,7 @@ public final class Trainer {
       TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(RuntimeOptions.fromSpec(spec.getRuntime()));
       placement.warning().ifPresent(w -> tell(l -> l.onNote(w)));
       try (TrainingModel model = TrainingModel.create(fusion, labels.task(), labels.outputs(),
-          AdamW.of(config.weightDecay(), config.clipNorm()), placement.config());
+          spec.getHead().getProjectionWidth(), AdamW.of(config.weightDecay(), config.clipNorm()), placement.config());
           TokenCache closing = cache) {
         initialize(model, spec, specDir);
         // Counted from the graph's shapes: reading the weights out of the session would copy every one.
@@ -143,7 +148,8 @@ public final class Trainer {
         tell(l -> l.onNote(String.format(java.util.Locale.ROOT, "model: %,d parameters; backbone width %d, %d"
             + " layers, %d heads, feed-forward %d, fusion %s, dropout %.2f; %s, %d classes/outputs; batch %d, lr %.0e,"
             + " at most %d epochs, patience %d", count, b.getWidth(), b.getLayers(), b.getHeads(), b.getFfnWidth(),
-            b.getFusion().isEmpty() ? "concat" : b.getFusion(), b.getDropout(), labels.task(), labels.outputs(),
+            contrastive ? "by side (contrastive)" : b.getFusion().isEmpty() ? "concat" : b.getFusion(),
+            b.getDropout(), labels.task(), contrastive ? 0 : labels.outputs(),
             config.batchSize(), config.learningRate(), config.epochs(), config.patience())));
         tell(l -> l.onNote("input: " + (pipeline.threads() == 0 ? "read on the training thread"
             : pipeline.threads() + " worker thread" + (pipeline.threads() == 1 ? "" : "s")) + ", up to "
@@ -156,11 +162,14 @@ public final class Trainer {
         }
         model.load(o.best(), "best epoch");
         Run.Predicted predicted = run.predict(model, split.validation(), o.epochsRun() + 1);
-        Map<String, Double> metrics = predicted.rows().isEmpty() ? Map.of() : Evaluator.metrics(labels.task(),
-            predicted.predictions(), predicted.targets(), labels.outputs());
+        Map<String, Double> metrics = run.metrics(predicted);
         model.exportTo(bundle);
         bundle.commit(spec, provenance(trainingData, splitRecord));
         checkpoints.delete();
+        if (run.incomplete > 0) {
+          tell(l -> l.onNote("skipped " + run.incomplete + " pair(s) with a side missing (" + run.incompleteWhere
+              + (run.incomplete > 1 ? ", ..." : "") + ")"));
+        }
         String skipped = data.badRows().summary();
         if (validation != null && validation.badRows() != data.badRows()) {
           skipped = (skipped + " " + validation.badRows().summary()).trim();
@@ -508,7 +517,11 @@ public final class Trainer {
 
   /** A row as the input pipeline hands it over: its tokens, its target, or why it could not be read. */
   private record Item(int row, byte[] fresh, Map<String, TokenSequence> tokens, float[] target,
-      InvalidInputException error) {
+      InvalidInputException error, long keyA, long keyB, String missingSide) {
+    Item(int row, byte[] fresh, Map<String, TokenSequence> tokens, float[] target, InvalidInputException error) {
+      this(row, fresh, tokens, target, error, 0, 0, null);
+    }
+
     int length() {
       int n = 0;
       for (TokenSequence t : tokens.values()) {
@@ -532,6 +545,13 @@ public final class Trainer {
     private final TokenCache cache;
     private long realTokens;
     private long slots;
+    private final boolean contrastive;
+    private final List<String> sideA = new ArrayList<>();
+    private final List<String> sideB = new ArrayList<>();
+    /** Pairs left out for a missing side, counted once each (training and validation rows alike). */
+    int incomplete;
+    String incompleteWhere;
+    private final java.util.Set<Integer> incompleteRows = new java.util.HashSet<>();
 
     Run(FusionConfig fusion, LabelEncoder labels, Split split, ExampleSource data, Tokenizers tokenizers,
         InputPipeline pipeline, TokenCache cache) {
@@ -542,6 +562,39 @@ public final class Trainer {
       this.tokenizers = tokenizers;
       this.pipeline = pipeline;
       this.cache = cache;
+      this.contrastive = labels.task() == io.mmfuse.api.proto.Task.CONTRASTIVE;
+      if (contrastive) {
+        io.mmfuse.api.proto.HeadSpec h = labels.head("");
+        sideA.addAll(h.getSideAList());
+        sideB.addAll(h.getSideBList());
+      }
+    }
+
+    /** A 64-bit key of a side's raw values, to tell duplicates apart; 0 when every input of the side is missing. */
+    private long key(Map<String, Object> inputs, List<String> side) {
+      long h = 0xcbf29ce484222325L;
+      boolean any = false;
+      for (String in : side) {
+        Object v = inputs.get(in);
+        any |= v != null;
+        String text = in + "=" + v;
+        for (int i = 0; i < text.length(); i++) {
+          h = (h ^ text.charAt(i)) * 0x100000001b3L;
+        }
+      }
+      return any ? (h == 0 ? 1 : h) : 0;
+    }
+
+    /** The metrics of a validation pass: retrieval recall (contrastive) or the task's metrics. */
+    Map<String, Double> metrics(Predicted p) {
+      if (p.rows().isEmpty()) {
+        return Map.of();
+      }
+      if (contrastive) {
+        return Metrics.retrieval(p.embeddingsA(), p.embeddingsB(), p.keyA(), p.keyB(),
+            p.embeddingsA().length / p.rows().size());
+      }
+      return Evaluator.metrics(labels.task(), p.predictions(), p.targets(), labels.outputs());
     }
 
     /**
@@ -569,6 +622,15 @@ public final class Trainer {
           tokens = tokenizers.tokenizeForTraining(ex.inputs(), base, random, data.where(row));
         }
         float[] target = new float[labels.outputs()];
+        if (contrastive) {
+          if (ex == null) {
+            ex = data.example(row);
+          }
+          long a = key(ex.inputs(), sideA);
+          long b = key(ex.inputs(), sideB);
+          String missing = a == 0 ? "side A " + sideA : b == 0 ? "side B " + sideB : null;
+          return new Item(row, fresh, tokens, target, null, a, b, missing);
+        }
         labels.encode(ex != null ? ex.label() : data.label(row), target, 0, false, data.where(row));
         return new Item(row, fresh, tokens, target, null);
       } catch (InvalidInputException e) {
@@ -586,6 +648,15 @@ public final class Trainer {
         }
         if (it.fresh() != null && !cache.complete()) {
           cache.put(it.row(), it.fresh());
+        }
+        if (it.missingSide() != null) {
+          if (incompleteRows.add(it.row())) {
+            incomplete++;
+            if (incompleteWhere == null) {
+              incompleteWhere = data.where(it.row()) + ": " + it.missingSide() + " missing";
+            }
+          }
+          continue;
         }
         return it;
       }
@@ -649,8 +720,12 @@ public final class Trainer {
               List<Map<String, TokenSequence>> seqs = new ArrayList<>(batch.size());
               float[] targets = new float[batch.size() * labels.outputs()];
               for (int j = 0; j < batch.size(); j++) {
-                seqs.add(modalityDropout(batch.get(j).tokens(), config.modalityDropout(), random));
+                seqs.add(contrastive ? batch.get(j).tokens()
+                    : modalityDropout(batch.get(j).tokens(), config.modalityDropout(), random));
                 System.arraycopy(batch.get(j).target(), 0, targets, j * labels.outputs(), labels.outputs());
+              }
+              if (contrastive) {
+                pairIds(batch, targets);
               }
               Map<String, io.mmfuse.fusion.session.InputFeed> feeds = Tokenizers.feeds(fusion, seqs);
               count(feeds);
@@ -679,8 +754,7 @@ public final class Trainer {
           cache.seal();
           tell(l -> l.onNote("token cache: wrote the tokens of " + cache.cachedRows() + " rows to " + cache.dir()));
         }
-        Map<String, Double> metrics = validated.rows().isEmpty() ? Map.of() : Evaluator.metrics(labels.task(),
-            validated.predictions(), validated.targets(), labels.outputs());
+        Map<String, Double> metrics = metrics(validated);
         double score = validated.rows().isEmpty() ? -trainLoss : Evaluator.score(labels.task(), metrics);
         losses.add(trainLoss);
         scores.add(score);
@@ -732,6 +806,24 @@ public final class Trainer {
       return out;
     }
 
+    /** Per row of a contrastive batch: the first row with the same side A, and with the same side B. */
+    private void pairIds(List<Item> batch, float[] targets) {
+      for (int j = 0; j < batch.size(); j++) {
+        int a = j;
+        int b = j;
+        for (int k = 0; k < j; k++) {
+          if (a == j && batch.get(k).keyA() == batch.get(j).keyA()) {
+            a = k;
+          }
+          if (b == j && batch.get(k).keyB() == batch.get(j).keyB()) {
+            b = k;
+          }
+        }
+        targets[2 * j] = a;
+        targets[2 * j + 1] = b;
+      }
+    }
+
     private void count(Map<String, io.mmfuse.fusion.session.InputFeed> feeds) {
       for (io.mmfuse.fusion.session.InputFeed f : feeds.values()) {
         float[] mask = f.mask();
@@ -747,14 +839,20 @@ public final class Trainer {
     }
 
     /** Predictions on the good rows among {@code rows}, with their targets. */
-    record Predicted(List<Integer> rows, float[] predictions, float[] targets) {}
+    record Predicted(List<Integer> rows, float[] predictions, float[] targets, float[] embeddingsA,
+        float[] embeddingsB, long[] keyA, long[] keyB) {}
 
     /** Predictions on the given rows, in order, in batches of 64 (bad rows rejected, or skipped). */
     Predicted predict(TrainingModel model, List<Integer> rows, int epoch) {
       List<Integer> good = new ArrayList<>(rows.size());
-      int w = labels.outputs();
+      int w = contrastive ? 1 : labels.outputs();
+      int t = labels.outputs();
       float[] predictions = new float[rows.size() * w];
-      float[] targets = new float[rows.size() * w];
+      float[] targets = new float[rows.size() * t];
+      List<float[]> za = new ArrayList<>();
+      List<float[]> zb = new ArrayList<>();
+      long[] keyA = new long[rows.size()];
+      long[] keyB = new long[rows.size()];
       try (InputPipeline.Stream<Item> stream = pipeline.map(rows, 64, r -> load(r, epoch, false))) {
         List<Item> batch = new ArrayList<>(64);
         boolean more = true;
@@ -769,17 +867,44 @@ public final class Trainer {
           }
           List<Map<String, TokenSequence>> seqs = new ArrayList<>(batch.size());
           batch.forEach(b -> seqs.add(b.tokens()));
-          float[] p = model.predict(Tokenizers.feeds(fusion, seqs));
+          Map<String, io.mmfuse.fusion.session.InputFeed> feeds = Tokenizers.feeds(fusion, seqs);
+          float[] p;
+          if (contrastive) {
+            List<float[]> out = model.outputs(feeds, io.mmfuse.fusion.graph.Names.PREDICTIONS,
+                io.mmfuse.fusion.graph.Names.EMBEDDINGS, io.mmfuse.fusion.graph.Names.EMBEDDINGS_B);
+            p = out.get(0);
+            za.add(out.get(1));
+            zb.add(out.get(2));
+          } else {
+            p = model.predict(feeds);
+          }
           System.arraycopy(p, 0, predictions, good.size() * w, p.length);
           for (Item b : batch) {
-            System.arraycopy(b.target(), 0, targets, good.size() * w, w);
+            System.arraycopy(b.target(), 0, targets, good.size() * t, t);
+            keyA[good.size()] = b.keyA();
+            keyB[good.size()] = b.keyB();
             good.add(b.row());
           }
           batch.clear();
         }
       }
       return new Predicted(good, java.util.Arrays.copyOf(predictions, good.size() * w),
-          java.util.Arrays.copyOf(targets, good.size() * w));
+          java.util.Arrays.copyOf(targets, good.size() * t), concat(za), concat(zb),
+          java.util.Arrays.copyOf(keyA, good.size()), java.util.Arrays.copyOf(keyB, good.size()));
+    }
+
+    private static float[] concat(List<float[]> parts) {
+      int n = 0;
+      for (float[] p : parts) {
+        n += p.length;
+      }
+      float[] out = new float[n];
+      int at = 0;
+      for (float[] p : parts) {
+        System.arraycopy(p, 0, out, at, p.length);
+        at += p.length;
+      }
+      return out;
     }
   }
 

@@ -12,6 +12,7 @@ import io.mmfuse.fusion.session.Call;
 import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.fusion.session.ModelSession;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import org.tensorflow.Graph;
 import org.tensorflow.proto.ConfigProto;
@@ -38,10 +39,16 @@ public final class TrainingModel implements AutoCloseable {
   /** Builds the training graph and its session (null config: TensorFlow's defaults). */
   public static TrainingModel create(FusionConfig config, Task task, int outputs, AdamW optimizer,
       ConfigProto sessionConfig) {
+    return create(config, task, outputs, 0, optimizer, sessionConfig);
+  }
+
+  /** As {@link #create(FusionConfig, Task, int, AdamW, ConfigProto)}, with a contrastive projection width. */
+  public static TrainingModel create(FusionConfig config, Task task, int outputs, int projectionWidth,
+      AdamW optimizer, ConfigProto sessionConfig) {
     Graph g = new Graph();
     TrainingGraph built;
     try {
-      built = TrainingGraph.build(config, task, outputs, optimizer, g);
+      built = TrainingGraph.build(config, task, outputs, projectionWidth, optimizer, g);
     } catch (RuntimeException e) {
       g.close();
       throw e;
@@ -125,6 +132,22 @@ public final class TrainingModel implements AutoCloseable {
     try (Call call = session.call()) {
       call.feedInputs(graph.model().config(), feeds);
       return call.fetch(Names.PREDICTIONS).run().floats(0);
+    }
+  }
+
+  /** The named outputs ({@link Names#EMBEDDINGS}, ...) for a batch (no dropout), each row-major. */
+  public List<float[]> outputs(Map<String, InputFeed> feeds, String... names) {
+    try (Call call = session.call()) {
+      call.feedInputs(graph.model().config(), feeds);
+      for (String n : names) {
+        call.fetch(n);
+      }
+      call.run();
+      List<float[]> out = new java.util.ArrayList<>();
+      for (int i = 0; i < names.length; i++) {
+        out.add(call.floats(i));
+      }
+      return out;
     }
   }
 

@@ -1,0 +1,110 @@
+package io.mmfuse.fusion;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import io.mmfuse.api.proto.Activation;
+import io.mmfuse.api.proto.Task;
+import io.mmfuse.fusion.graph.EncoderConfig;
+import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.graph.Names;
+import io.mmfuse.fusion.graph.SideFusion;
+import io.mmfuse.fusion.session.InputFeed;
+import io.mmfuse.fusion.train.AdamW;
+import io.mmfuse.fusion.train.TrainingModel;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The contrastive head against CLIP's loss written out by hand: symmetric cross-entropy over the in-batch cosine
+ * similarities times 1/0.07, with rows that share a side left out of each other's negatives.
+ */
+class ContrastiveHeadTest {
+  static final int B = 4;
+
+  static InputFeed ids(int[][] rows) {
+    int t = rows[0].length;
+    int[] ids = new int[rows.length * t];
+    int[] pos = new int[rows.length * t];
+    float[] mask = new float[rows.length * t];
+    for (int i = 0; i < rows.length; i++) {
+      for (int j = 0; j < t; j++) {
+        ids[i * t + j] = rows[i][j];
+        pos[i * t + j] = j;
+        mask[i * t + j] = 1;
+      }
+    }
+    return new InputFeed(rows.length, t, ids, null, null, 0, pos, null, null, null, mask);
+  }
+
+  /** CLIP's loss from the two sides' normalized embeddings, the shared rows masked out. */
+  static double reference(float[] a, float[] b, int width, float[] labels) {
+    double scale = 1 / 0.07;
+    double[][] logits = new double[B][B];
+    for (int i = 0; i < B; i++) {
+      for (int j = 0; j < B; j++) {
+        double d = 0;
+        for (int c = 0; c < width; c++) {
+          d += a[i * width + c] * b[j * width + c];
+        }
+        boolean shared = i != j && (labels[2 * i] == labels[2 * j] || labels[2 * i + 1] == labels[2 * j + 1]);
+        logits[i][j] = shared ? Double.NEGATIVE_INFINITY : scale * d;
+      }
+    }
+    double loss = 0;
+    for (int i = 0; i < B; i++) {
+      double rowMax = Double.NEGATIVE_INFINITY;
+      double colMax = Double.NEGATIVE_INFINITY;
+      for (int j = 0; j < B; j++) {
+        rowMax = Math.max(rowMax, logits[i][j]);
+        colMax = Math.max(colMax, logits[j][i]);
+      }
+      double row = 0;
+      double col = 0;
+      for (int j = 0; j < B; j++) {
+        row += Math.exp(logits[i][j] - rowMax);
+        col += Math.exp(logits[j][i] - colMax);
+      }
+      loss += -(logits[i][i] - rowMax - Math.log(row)) - (logits[i][i] - colMax - Math.log(col));
+    }
+    return loss / (2 * B);
+  }
+
+  @Test
+  void theLossIsClipsWithSharedRowsMaskedAndEachSideIsEncodedAlone() {
+    EncoderConfig e = new EncoderConfig(8, 1, 2, 16, true, Activation.GELU, 1e-6f, 0, 0, true, true);
+    FusionConfig config = new FusionConfig(List.of(LateFusionTest.input("a", 7), LateFusionTest.input("b", 9)),
+        new SideFusion(new int[] {0, 1}), false, true, e);
+    Map<String, InputFeed> feeds = new LinkedHashMap<>();
+    feeds.put("a", ids(new int[][] {{1, 2, 3}, {1, 2, 3}, {4, 5, 6}, {2, 2, 1}}));
+    feeds.put("b", ids(new int[][] {{7, 1}, {3, 3}, {3, 4}, {8, 2}}));
+    // Rows 0 and 1 share side A: neither is the other's negative.
+    float[] labels = {0, 0, 0, 1, 2, 2, 3, 3};
+    try (TrainingModel m = TrainingModel.create(config, Task.CONTRASTIVE, 2, 0, AdamW.of(0, 1), null)) {
+      m.initializeRandom(3);
+      List<float[]> out = m.outputs(feeds, Names.EMBEDDINGS, Names.EMBEDDINGS_B, Names.PREDICTIONS);
+      float[] a = out.get(0);
+      float[] b = out.get(1);
+      for (int i = 0; i < B; i++) {
+        double na = 0;
+        double dot = 0;
+        for (int c = 0; c < 8; c++) {
+          na += a[i * 8 + c] * a[i * 8 + c];
+          dot += a[i * 8 + c] * b[i * 8 + c];
+        }
+        assertEquals(1.0, na, 1e-5, "normalized");
+        assertEquals(dot, out.get(2)[i], 1e-5, "predictions are the pair's cosine similarity");
+      }
+      assertArrayEquals(java.util.Arrays.copyOfRange(a, 0, 8), java.util.Arrays.copyOfRange(a, 8, 16), 1e-6f,
+          "the same side A gives the same embedding, whatever its side B: each side is encoded alone");
+      double expected = reference(a, b, 8, labels);
+      double unmasked = reference(a, b, 8, new float[] {0, 0, 1, 1, 2, 2, 3, 3});
+      assertNotEquals(expected, unmasked, 1e-3, "the mask matters on this batch");
+      float loss = m.trainStep(feeds, labels, 0f);
+      assertEquals(expected, loss, 1e-4);
+    }
+  }
+}
