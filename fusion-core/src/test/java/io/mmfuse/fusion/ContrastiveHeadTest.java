@@ -107,4 +107,34 @@ class ContrastiveHeadTest {
       assertEquals(expected, loss, 1e-4);
     }
   }
+
+  @Test
+  void twoTowersGiveEachSideItsOwnEncoderUnderTheSameLoss() {
+    EncoderConfig e = new EncoderConfig(8, 1, 2, 16, true, Activation.GELU, 1e-6f, 0, 0, true, true);
+    FusionConfig config = new FusionConfig(List.of(LateFusionTest.input("a", 7), LateFusionTest.input("b", 9)),
+        new SideFusion(new int[] {0, 1}, 2), false, true, e);
+    Map<String, InputFeed> feeds = new LinkedHashMap<>();
+    feeds.put("a", ids(new int[][] {{1, 2, 3}, {3, 2, 1}, {4, 5, 6}, {2, 2, 1}}));
+    feeds.put("b", ids(new int[][] {{7, 1}, {3, 3}, {3, 4}, {8, 2}}));
+    float[] labels = {0, 0, 1, 1, 2, 2, 3, 3};
+    try (TrainingModel m = TrainingModel.create(config, Task.CONTRASTIVE, 2, 0, AdamW.of(0, 1), null)) {
+      m.initializeRandom(3);
+      assertEquals(true, m.graph().parameters().containsKey("tower_b/encoder/layer_0/attention/qkv/kernel"),
+          m.graph().parameters().keySet().toString());
+      List<float[]> before = m.outputs(feeds, Names.EMBEDDINGS, Names.EMBEDDINGS_B);
+      // Other weights for tower B alone: side A's embeddings stay, side B's move.
+      Map<String, io.mmfuse.fusion.graph.Weight> w = new LinkedHashMap<>(m.weights());
+      String key = "tower_b/encoder/layer_0/ffn/in/kernel";
+      float[] changed = w.get(key).data().clone();
+      for (int i = 0; i < changed.length; i++) {
+        changed[i] += 0.5f * (i % 3 - 1);
+      }
+      w.put(key, new io.mmfuse.fusion.graph.Weight(w.get(key).shape(), changed));
+      m.load(w, "test");
+      List<float[]> after = m.outputs(feeds, Names.EMBEDDINGS, Names.EMBEDDINGS_B);
+      assertArrayEquals(before.get(0), after.get(0), 1e-6f, "side A does not go through tower B");
+      assertNotEquals(before.get(1)[0], after.get(1)[0], 1e-4f, "side B does");
+      assertEquals(reference(after.get(0), after.get(1), 8, labels), m.trainStep(feeds, labels, 0f), 1e-4);
+    }
+  }
 }

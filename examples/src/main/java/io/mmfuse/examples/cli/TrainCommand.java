@@ -57,6 +57,10 @@ final class TrainCommand implements Callable<Integer> {
       + " inputs are read, unless the spec names more.")
   String pair;
 
+  @Option(names = "--towers", paramLabel = "N", description = "With --task contrastive: 1 (the default), one shared"
+      + " encoder for both sides; 2, one encoder per side, of the backbone's shape.")
+  Integer towers;
+
   @Option(names = "--spec", paramLabel = "FILE", description = "A model spec in protobuf text format.")
   Path specFile;
 
@@ -234,7 +238,15 @@ final class TrainCommand implements Callable<Integer> {
       throw new io.mmfuse.api.InvalidConfigurationException("--task contrastive needs --pair A,B (or head { side_a:"
           + " ... side_b: ... } in the spec)");
     }
-    return s.toBuilder().setHead(h).build();
+    ModelSpec out = s.toBuilder().setHead(h).build();
+    if (towers != null) {
+      if (h.getTask() != io.mmfuse.api.proto.Task.CONTRASTIVE) {
+        throw new io.mmfuse.api.InvalidConfigurationException("--towers is for --task contrastive");
+      }
+      out = io.mmfuse.fusion.graph.ModelSpecs.withDefaults(out);
+      out = out.toBuilder().setBackbone(out.getBackbone().toBuilder().setTowers(towers)).build();
+    }
+    return out;
   }
 
   /** The data file with only the inputs its pair names; fails naming the inputs there are. */

@@ -205,4 +205,23 @@ class ContrastiveTest {
     assertEquals("2", r[2]);
     assertTrue(r[1].contains("was built with another model"), r[1]);
   }
+
+  @Test
+  void twoTowersTrainAndServeEachSide() throws Exception {
+    Path towers = dir.resolve("towers");
+    String[] r = TrainingTest.cli("train", "--data", data.toString(), "--task", "contrastive", "--pair", "image,name",
+        "--towers", "2", "--out", towers.toString(), "--epochs", "1");
+    assertEquals("0", r[2], r[1]);
+    try (Predictor p = Predictor.load(towers, TrainingTest.REGISTRY)) {
+      assertEquals(2, p.spec().getBackbone().getTowers());
+      float[] a = p.embed(Map.of("name", "grinning face"), "name");
+      float[] b = p.embed(Map.of("image", data.resolveSibling("twitter/1f600.png")), "image");
+      assertEquals(1.0, dot(a, a), 1e-4);
+      assertEquals(1.0, dot(b, b), 1e-4);
+    }
+    r = TrainingTest.cli("train", "--data", data.toString(), "--label", "category", "--towers", "2", "--out",
+        dir.resolve("no").toString());
+    assertEquals("2", r[2]);
+    assertTrue(r[1].contains("--towers is for --task contrastive"), r[1]);
+  }
 }

@@ -286,6 +286,10 @@ public final class FusionGraph {
           tf.constant(-1)), tf.constant(-1));
       globalCls = tf.math.add(tf.reshape(zeros, tf.constant(new int[] {-1, 1, 1})), cls);
     }
+    if (strategy instanceof SideFusion sides && sides.towers() == 2) {
+      twoTowers(sides, embedded);
+      return;
+    }
     FusionStrategy.Fused fused = strategy.fuse(tf, embedded, globalCls);
     fusedMask = tf.withName(Names.FUSED_MASK).identity(fused.mask());
     encode(fused.embeddings(), fused.mask(), fused.allowed(), fused.pooling() == null);
@@ -293,6 +297,39 @@ public final class FusionGraph {
       pooled = tf.withName(Names.POOLER_OUTPUT).identity(fused.pooling().pool(tf, this, lastHiddenState,
           fused.mask()));
     }
+  }
+
+  /**
+   * Two towers: side A's inputs through the encoder, side B's through a second one of the same shape (parameters
+   * under {@code tower_b/}); the last hidden state is side A's tokens then side B's, pooled per side as {@link
+   * SideFusion} pools one tower.
+   */
+  private void twoTowers(SideFusion sides, List<FusionStrategy.Embedded> embedded) {
+    List<Operand<TFloat32>> hidden = new ArrayList<>();
+    List<Operand<TFloat32>> masks = new ArrayList<>();
+    List<Operand<TFloat32>> pooledSides = new ArrayList<>();
+    for (int side = 0; side < 2; side++) {
+      List<Operand<TFloat32>> xs = new ArrayList<>();
+      List<Operand<TFloat32>> ms = new ArrayList<>();
+      for (int i = 0; i < embedded.size(); i++) {
+        if (sides.side(i) == side) {
+          xs.add(embedded.get(i).embeddings());
+          ms.add(embedded.get(i).mask());
+        }
+      }
+      Operand<TFloat32> x = xs.size() == 1 ? xs.get(0) : tf.concat(xs, tf.constant(1));
+      Operand<TFloat32> m = ms.size() == 1 ? ms.get(0) : tf.concat(ms, tf.constant(1));
+      Operand<TFloat32> out = encoder(side == 0 ? "" : "tower_b/", x, m, null, side == 0);
+      hidden.add(out);
+      masks.add(m);
+      Operand<TFloat32> sum = tf.reduceSum(tf.math.mul(out, tf.expandDims(m, tf.constant(-1))), tf.constant(1));
+      Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(m, tf.constant(1),
+          org.tensorflow.op.core.ReduceSum.keepDims(true)), tf.constant(1f));
+      pooledSides.add(tf.math.div(sum, count));
+    }
+    fusedMask = tf.withName(Names.FUSED_MASK).concat(masks, tf.constant(1));
+    lastHiddenState = tf.withName(Names.LAST_HIDDEN_STATE).concat(hidden, tf.constant(1));
+    pooled = tf.withName(Names.POOLER_OUTPUT).concat(pooledSides, tf.constant(1));
   }
 
   private FusionStrategy.Embedded embed(InputConfig in) {
@@ -359,6 +396,22 @@ public final class FusionGraph {
 
   private void encode(Operand<TFloat32> x3, Operand<TFloat32> mask, Operand<TFloat32> allowed,
       boolean defaultPooler) {
+    lastHiddenState = tf.withName(Names.LAST_HIDDEN_STATE).identity(encoder("", x3, mask, allowed, true));
+    if (config.encoder().pooler() && defaultPooler) {
+      int h = config.encoder().width();
+      Operand<TFloat32> first = tf.reshape(
+          tf.slice(lastHiddenState, tf.constant(new int[] {0, 0, 0}), tf.constant(new int[] {-1, 1, -1})),
+          tf.constant(new int[] {-1, h}));
+      pooled = tf.withName(Names.POOLER_OUTPUT).math.tanh(dense("pooler", first, h, h));
+    }
+  }
+
+  /**
+   * The encoder's layers over {@code x3} [B, L, H]: parameters under {@code prefix + "encoder/"}; {@code named}:
+   * the encoder whose attention is the {@link Names#ATTENTION} output. Returns the last hidden state [B, L, H].
+   */
+  private Operand<TFloat32> encoder(String prefix, Operand<TFloat32> x3, Operand<TFloat32> mask,
+      Operand<TFloat32> allowed, boolean named) {
     EncoderConfig e = config.encoder();
     int h = e.width();
     int heads = e.heads();
@@ -378,7 +431,7 @@ public final class FusionGraph {
     Operand<TFloat32> x = tf.reshape(x3, tf.constant(new int[] {-1, h}));
     Operand<TFloat32> scale = tf.constant((float) (1 / Math.sqrt(d)));
     for (int l = 0; l < e.layers(); l++) {
-      String p = "encoder/layer_" + l;
+      String p = prefix + "encoder/layer_" + l;
       Operand<TFloat32> attnIn = e.preNorm() ? layerNorm(p + "/norm1", x) : x;
       Operand<TFloat32> qkv = tf.reshape(dense(p + "/attention/qkv", attnIn, h, 3 * h), shapeQkv);
       Operand<TFloat32> split = tf.linalg.transpose(qkv, tf.constant(new int[] {2, 0, 3, 1, 4}));
@@ -389,8 +442,9 @@ public final class FusionGraph {
       Operand<TFloat32> k = parts.get(1);
       Operand<TFloat32> v = parts.get(2);
       Operand<TFloat32> scores = tf.math.add(batchMatMul(q, k, true), bias);
-      Operand<TFloat32> probs = tf.withName(Names.attentionProbs(l)).nn.softmax(scores);
-      if (l == e.layers() - 1) {
+      Operand<TFloat32> probs = named ? tf.withName(Names.attentionProbs(l)).nn.softmax(scores)
+          : tf.nn.softmax(scores);
+      if (named && l == e.layers() - 1) {
         attention = tf.withName(Names.ATTENTION).identity(probs);
       }
       probs = dropout(probs, e.attentionDropout());
@@ -405,15 +459,10 @@ public final class FusionGraph {
       x = e.preNorm() ? tf.math.add(x, ffnOut) : layerNorm(p + "/norm2", tf.math.add(x, ffnOut));
     }
     if (e.finalNorm()) {
-      x = layerNorm("encoder/final_norm", x);
+      x = layerNorm(prefix + "encoder/final_norm", x);
     }
-    lastHiddenState = tf.withName(Names.LAST_HIDDEN_STATE).reshape(x, shape3);
-    if (e.pooler() && defaultPooler) {
-      Operand<TFloat32> first = tf.reshape(
-          tf.slice(lastHiddenState, tf.constant(new int[] {0, 0, 0}), tf.constant(new int[] {-1, 1, -1})),
-          tf.constant(new int[] {-1, h}));
-      pooled = tf.withName(Names.POOLER_OUTPUT).math.tanh(dense("pooler", first, h, h));
-    }
+    return tf.reshape(x, shape3);
   }
+
 
 }

@@ -66,7 +66,8 @@ public final class ModelSpecs {
     }
     BackboneSpec b = spec.getBackbone();
     if (spec.getHead().getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE) {
-      return new FusionConfig(inputs, new SideFusion(sides(spec)), false, inputs.size() > 1, encoder(b));
+      return new FusionConfig(inputs, new SideFusion(sides(spec), Math.max(1, b.getTowers())), false,
+          inputs.size() > 1, encoder(b));
     }
     FusionStrategy fusion = fusions.get(b.getFusion().isEmpty() ? "concat" : b.getFusion());
     return new FusionConfig(inputs, fusion, true, inputs.size() > 1, encoder(b));
