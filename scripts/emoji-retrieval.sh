@@ -76,6 +76,11 @@ rm -rf "$work/unseen-model"
 /usr/bin/time -f "  trained in %e s" "$mmfuse" train --data "$work/seen.csv" "${common[@]}" --group unified \
   --out "$work/unseen-model" 2>&1 | grep -E 'trained in|best epoch' || true
 recall "$work/unseen-model" "$work/unseen.csv"
+rm -rf "$work/towers2"
+/usr/bin/time -f "  trained in %e s" "$mmfuse" train --data "$work/seen.csv" "${common[@]}" --group unified \
+  --towers 2 --out "$work/towers2" 2>&1 | grep -E 'trained in|best epoch|^model:' || true
+echo "  two towers:"
+recall "$work/towers2" "$work/unseen.csv"
 echo "  zero-shot category from the 9 category names alone:"
 "$mmfuse" zero-shot --model "$work/unseen-model" --data "$work/unseen.csv" --input image \
   --labels "$work/categories.txt" --label category --output "$work/zero-shot.jsonl" 2>/dev/null | tail -1

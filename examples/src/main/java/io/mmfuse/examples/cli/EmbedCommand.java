@@ -8,11 +8,7 @@ import io.mmfuse.fusion.data.Dataset;
 import io.mmfuse.fusion.inference.PredictionStream;
 import io.mmfuse.fusion.inference.Predictor;
 import java.io.PrintWriter;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,7 +43,6 @@ final class EmbedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws java.io.IOException {
-    Path partial = output.toAbsolutePath().resolveSibling(output.getFileName() + ".partial");
     try (LoadedPlugins loaded = new LoadedPlugins(plugins);
         Predictor p = Predictor.load(model, loaded.registry(), runtime.forBundle(model));
         BadRows bad = inputOptions.badRows(InputMixin.besides(output))) {
@@ -57,8 +52,8 @@ final class EmbedCommand implements Callable<Integer> {
               ? p.spec().getHead().getSideA(0) : null;
       try (DataFile d = DataFile.open(data, null, side == null ? p.spec() : p.sideSpec(side), loaded.registry(),
               Dataset.ReadOptions.NONE, bad);
-          Writer w = Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-        PrintWriter out = new PrintWriter(w);
+          AtomicOutput o = new AtomicOutput(output, null)) {
+        PrintWriter out = o.writer();
         PredictionStream.Sink sink = (row, label, v, skipped) -> out.println(line(d, row, v, skipped));
         if (side == null) {
           PredictionStream.run(p, d, inputOptions.threads(), java.util.function.UnaryOperator.identity(),
@@ -66,12 +61,8 @@ final class EmbedCommand implements Callable<Integer> {
         } else {
           PredictionStream.embed(p, d, side, inputOptions.threads(), sink);
         }
-        out.flush();
-      } catch (RuntimeException | java.io.IOException e) {
-        Files.deleteIfExists(partial);
-        throw e;
+        o.commit();
       }
-      Files.move(partial, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       if (!bad.summary().isEmpty()) {
         spec.commandLine().getErr().println(bad.summary());
         spec.commandLine().getErr().flush();

@@ -4,9 +4,6 @@ import io.mmfuse.fusion.data.BadRows;
 import io.mmfuse.fusion.data.DataFile;
 import io.mmfuse.fusion.data.Dataset;
 import io.mmfuse.fusion.inference.PredictionStream;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import io.mmfuse.fusion.inference.Predictor;
 import io.mmfuse.fusion.train.LabelEncoder;
 import java.io.PrintWriter;
@@ -46,15 +43,14 @@ final class PredictCommand implements Callable<Integer> {
   public Integer call() throws java.io.IOException {
     Path report = output != null ? InputMixin.besides(output)
         : Path.of(input.getFileName() + ".predictions.bad-rows.jsonl");
-    Path partial = output == null ? null : output.toAbsolutePath().resolveSibling(output.getFileName() + ".partial");
     try (LoadedPlugins loaded = new LoadedPlugins(plugins);
         Predictor p = Predictor.load(model, loaded.registry(), runtime.forBundle(model));
         BadRows bad = inputOptions.badRows(report);
         DataFile d = DataFile.open(input, null, p.spec(), loaded.registry(), Dataset.ReadOptions.NONE, bad)) {
       RuntimeMixin.warn(spec, p.runtimeWarning());
       LabelEncoder labels = LabelEncoder.of(p.spec().getHead());
-      try (Writer w = partial == null ? null : Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-        PrintWriter out = w == null ? spec.commandLine().getOut() : new PrintWriter(w);
+      try (AtomicOutput o = new AtomicOutput(output, spec.commandLine().getOut())) {
+        PrintWriter out = o.writer();
         // A skipped row keeps its place with a line of its own, so that line N of the output is row N of the input.
         java.util.Iterator<DataFile.Skipped> left = d.skipped().iterator();
         DataFile.Skipped[] nextLeft = {left.hasNext() ? left.next() : null};
@@ -69,16 +65,7 @@ final class PredictCommand implements Callable<Integer> {
           out.println(Json.skipped(nextLeft[0].line(), nextLeft[0].error()));
           nextLeft[0] = left.hasNext() ? left.next() : null;
         }
-        out.flush();
-      } catch (RuntimeException | java.io.IOException e) {
-        if (partial != null) {
-          Files.deleteIfExists(partial);
-        }
-        throw e;
-      }
-      if (partial != null) {
-        Files.move(partial, output, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        o.commit();
       }
       if (!bad.summary().isEmpty()) {
         spec.commandLine().getErr().println(bad.summary());

@@ -10,11 +10,9 @@ import io.mmfuse.fusion.data.Dataset;
 import io.mmfuse.fusion.inference.PredictionStream;
 import io.mmfuse.fusion.inference.Predictor;
 import java.io.PrintWriter;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -96,8 +94,8 @@ final class ZeroShotCommand implements Callable<Integer> {
           + "'");
     }
     List<String> names = readLabels(labels);
-    Path report = output != null ? InputMixin.besides(output) : Path.of(data.getFileName() + ".zero-shot.bad-rows.jsonl");
-    Path partial = output == null ? null : output.toAbsolutePath().resolveSibling(output.getFileName() + ".partial");
+    Path report = output != null ? InputMixin.besides(output)
+        : Path.of(data.getFileName() + ".zero-shot.bad-rows.jsonl");
     try (LoadedPlugins loaded = new LoadedPlugins(plugins);
         Predictor p = Predictor.load(model, loaded.registry(), runtime.forBundle(model));
         BadRows bad = inputOptions.badRows(report)) {
@@ -117,14 +115,13 @@ final class ZeroShotCommand implements Callable<Integer> {
       for (String n : names) {
         labelVectors.add(p.embed(Map.of(other.get(0), template.replace("{}", n)), other.get(0)));
       }
-      int[] counts = new int[3];
       int k = names.size();
       int[][] confusion = new int[k][k];
       int unknown = 0;
       try (DataFile d = DataFile.open(data, labelColumn, p.sideSpec(input), loaded.registry(),
               Dataset.ReadOptions.NONE, bad);
-          Writer w = partial == null ? null : Files.newBufferedWriter(partial, StandardCharsets.UTF_8)) {
-        PrintWriter out = w == null ? spec.commandLine().getOut() : new PrintWriter(w);
+          AtomicOutput written = new AtomicOutput(output, spec.commandLine().getOut())) {
+        PrintWriter out = written.writer();
         int[] unknownRows = {0};
         PredictionStream.embed(p, d, input, inputOptions.threads(), (row, truth, v, skipped) -> {
           JsonObject o = new JsonObject();
@@ -162,20 +159,13 @@ final class ZeroShotCommand implements Callable<Integer> {
           }
         });
         unknown = unknownRows[0];
-        if (labelColumn != null) {
-          out.println(metrics(confusion, unknown).toString());
+        JsonObject metrics = labelColumn == null ? null : metrics(confusion, unknown);
+        if (metrics != null) {
+          out.println(metrics);
         }
-        out.flush();
-      } catch (RuntimeException | java.io.IOException e) {
-        if (partial != null) {
-          Files.deleteIfExists(partial);
-        }
-        throw e;
-      }
-      if (partial != null) {
-        Files.move(partial, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        if (labelColumn != null) {
-          spec.commandLine().getOut().println(Files.readAllLines(output).get(Files.readAllLines(output).size() - 1));
+        written.commit();
+        if (metrics != null && output != null) {
+          spec.commandLine().getOut().println(metrics);
         }
       }
       if (unknown > 0) {

@@ -28,33 +28,63 @@ public final class LateFusion implements FusionStrategy {
 
   @Override
   public Fused fuse(Ops tf, List<Embedded> inputs, Operand<TFloat32> globalCls) {
+    int[] own = new int[inputs.size()];
+    for (int i = 0; i < own.length; i++) {
+      own[i] = i;
+    }
+    Segmented s = segmented(tf, inputs, globalCls, own);
+    int n = inputs.size();
+    Pooling pooling = (ops, graph, hidden, m) -> pool(ops, graph, hidden, m, s.segment(), n);
+    return new Fused(s.embeddings(), s.mask(), s.allowed(), pooling);
+  }
+
+  /**
+   * Inputs side by side with attention kept within a segment.
+   *
+   * @param embeddings the fused sequence [B, L, H]
+   * @param mask its mask [B, L]
+   * @param segment per fused token, its segment (-1 for the global CLS, which then only sees itself) [L]
+   * @param allowed 1 where two tokens share a segment [L, L]
+   */
+  record Segmented(Operand<TFloat32> embeddings, Operand<TFloat32> mask, Operand<TFloat32> segment,
+      Operand<TFloat32> allowed) {}
+
+  /** The inputs concatenated, input i in segment {@code segmentOf[i]}, each token seeing only its segment's. */
+  static Segmented segmented(Ops tf, List<Embedded> inputs, Operand<TFloat32> globalCls, int[] segmentOf) {
     List<Operand<TFloat32>> parts = new ArrayList<>();
     List<Operand<TFloat32>> masks = new ArrayList<>();
-    // Per fused token, the index of its input (-1 for the global CLS, which then only sees itself).
     List<Operand<TFloat32>> segments = new ArrayList<>();
     if (globalCls != null) {
-      Operand<TFloat32> ones = firstColumn(tf, inputs.get(0).mask());
       parts.add(globalCls);
-      masks.add(ones);
+      masks.add(firstColumn(tf, inputs.get(0).mask()));
       segments.add(tf.constant(new float[] {-1f}));
     }
     for (int i = 0; i < inputs.size(); i++) {
       Embedded e = inputs.get(i);
       parts.add(e.embeddings());
       masks.add(e.mask());
-      // [T_i] filled with i: the first row of the mask times zero, plus i.
+      // [T_i] filled with the segment: the first row of the mask times zero, plus the segment.
       Operand<TFloat32> row = tf.reshape(tf.slice(e.mask(), tf.constant(new int[] {0, 0}),
           tf.constant(new int[] {1, -1})), tf.constant(new int[] {-1}));
-      segments.add(tf.math.add(tf.math.mul(row, tf.constant(0f)), tf.constant((float) i)));
+      segments.add(tf.math.add(tf.math.mul(row, tf.constant(0f)), tf.constant((float) segmentOf[i])));
     }
     Operand<TFloat32> x = parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(1));
     Operand<TFloat32> mask = masks.size() == 1 ? masks.get(0) : tf.concat(masks, tf.constant(1));
     Operand<TFloat32> segment = segments.size() == 1 ? segments.get(0) : tf.concat(segments, tf.constant(0));
     Operand<TFloat32> allowed = tf.dtypes.cast(tf.math.equal(tf.expandDims(segment, tf.constant(1)),
         tf.expandDims(segment, tf.constant(0))), TFloat32.class);
-    int n = inputs.size();
-    Pooling pooling = (ops, graph, hidden, m) -> pool(ops, graph, hidden, m, segment, n);
-    return new Fused(x, mask, allowed, pooling);
+    return new Segmented(x, mask, segment, allowed);
+  }
+
+  /** The mean of the hidden states of segment {@code s}'s real tokens [B, H]. */
+  static Operand<TFloat32> segmentMean(Ops tf, Operand<TFloat32> hidden, Operand<TFloat32> mask,
+      Operand<TFloat32> segment, int s) {
+    Operand<TFloat32> in = tf.dtypes.cast(tf.math.equal(segment, tf.constant((float) s)), TFloat32.class);
+    Operand<TFloat32> w = tf.math.mul(mask, in);
+    Operand<TFloat32> sum = tf.reduceSum(tf.math.mul(hidden, tf.expandDims(w, tf.constant(-1))), tf.constant(1));
+    Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(w, tf.constant(1),
+        org.tensorflow.op.core.ReduceSum.keepDims(true)), tf.constant(1f));
+    return tf.math.div(sum, count);
   }
 
   private static Operand<TFloat32> firstColumn(Ops tf, Operand<TFloat32> mask) {
@@ -67,12 +97,7 @@ public final class LateFusion implements FusionStrategy {
     int h = graph.config().encoder().width();
     List<Operand<TFloat32>> pooled = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      Operand<TFloat32> in = tf.dtypes.cast(tf.math.equal(segment, tf.constant((float) i)), TFloat32.class);
-      Operand<TFloat32> w = tf.math.mul(mask, in);
-      Operand<TFloat32> sum = tf.reduceSum(tf.math.mul(hidden, tf.expandDims(w, tf.constant(-1))), tf.constant(1));
-      Operand<TFloat32> count = tf.math.maximum(tf.reduceSum(w, tf.constant(1),
-          org.tensorflow.op.core.ReduceSum.keepDims(true)), tf.constant(1f));
-      pooled.add(tf.math.div(sum, count));
+      pooled.add(segmentMean(tf, hidden, mask, segment, i));
     }
     Operand<TFloat32> side = pooled.size() == 1 ? pooled.get(0) : tf.concat(pooled, tf.constant(1));
     Variable<TFloat32> kernel = graph.addParameter("late/pool/kernel", true, (long) n * h, h);

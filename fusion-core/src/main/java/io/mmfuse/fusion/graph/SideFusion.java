@@ -1,7 +1,6 @@
 package io.mmfuse.fusion.graph;
 
 import io.mmfuse.api.InvalidConfigurationException;
-import java.util.ArrayList;
 import java.util.List;
 import org.tensorflow.Operand;
 import org.tensorflow.op.Ops;
@@ -58,41 +57,10 @@ public final class SideFusion implements FusionStrategy {
 
   @Override
   public Fused fuse(Ops tf, List<Embedded> inputs, Operand<TFloat32> globalCls) {
-    List<Operand<TFloat32>> parts = new ArrayList<>();
-    List<Operand<TFloat32>> masks = new ArrayList<>();
-    List<Operand<TFloat32>> segments = new ArrayList<>();
-    if (globalCls != null) {
-      parts.add(globalCls);
-      masks.add(tf.onesLike(tf.slice(inputs.get(0).mask(), tf.constant(new int[] {0, 0}),
-          tf.constant(new int[] {-1, 1}))));
-      segments.add(tf.constant(new float[] {-1f}));
-    }
-    for (int i = 0; i < inputs.size(); i++) {
-      Embedded e = inputs.get(i);
-      parts.add(e.embeddings());
-      masks.add(e.mask());
-      Operand<TFloat32> row = tf.reshape(tf.slice(e.mask(), tf.constant(new int[] {0, 0}),
-          tf.constant(new int[] {1, -1})), tf.constant(new int[] {-1}));
-      segments.add(tf.math.add(tf.math.mul(row, tf.constant(0f)), tf.constant((float) sides[i])));
-    }
-    Operand<TFloat32> x = parts.size() == 1 ? parts.get(0) : tf.concat(parts, tf.constant(1));
-    Operand<TFloat32> mask = masks.size() == 1 ? masks.get(0) : tf.concat(masks, tf.constant(1));
-    Operand<TFloat32> segment = segments.size() == 1 ? segments.get(0) : tf.concat(segments, tf.constant(0));
-    Operand<TFloat32> allowed = tf.dtypes.cast(tf.math.equal(tf.expandDims(segment, tf.constant(1)),
-        tf.expandDims(segment, tf.constant(0))), TFloat32.class);
-    Pooling pooling = (ops, graph, hidden, m) -> {
-      List<Operand<TFloat32>> pooled = new ArrayList<>();
-      for (int side = 0; side < 2; side++) {
-        Operand<TFloat32> in = ops.dtypes.cast(ops.math.equal(segment, ops.constant((float) side)), TFloat32.class);
-        Operand<TFloat32> w = ops.math.mul(m, in);
-        Operand<TFloat32> sum = ops.reduceSum(ops.math.mul(hidden, ops.expandDims(w, ops.constant(-1))),
-            ops.constant(1));
-        Operand<TFloat32> count = ops.math.maximum(ops.reduceSum(w, ops.constant(1),
-            org.tensorflow.op.core.ReduceSum.keepDims(true)), ops.constant(1f));
-        pooled.add(ops.math.div(sum, count));
-      }
-      return ops.concat(pooled, ops.constant(1));
-    };
-    return new Fused(x, mask, allowed, pooling);
+    LateFusion.Segmented s = LateFusion.segmented(tf, inputs, globalCls, sides);
+    Pooling pooling = (ops, graph, hidden, m) -> ops.concat(List.of(
+        LateFusion.segmentMean(ops, hidden, m, s.segment(), 0), LateFusion.segmentMean(ops, hidden, m, s.segment(), 1)),
+        ops.constant(1));
+    return new Fused(s.embeddings(), s.mask(), s.allowed(), pooling);
   }
 }
