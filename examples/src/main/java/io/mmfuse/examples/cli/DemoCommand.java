@@ -21,8 +21,27 @@ import picocli.CommandLine.Model.CommandSpec;
 final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--out", paramLabel = "DIR", description = "Where results go (default demo-output).")
-  Path out = Path.of("demo-output");
+  enum DemoTask {
+    fusion,
+    retrieval
+  }
+
+  @Option(names = "--task", paramLabel = "TASK", description = "fusion (the default: the generated task only the"
+      + " fused model can solve) or retrieval (pictures and names of real emoji aligned: recall on unseen emoji,"
+      + " zero-shot categories, retrieval.png).")
+  DemoTask task = DemoTask.fusion;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "With --task retrieval: the emoji set (default"
+      + " data/emoji).")
+  Path data = Path.of("data/emoji");
+
+  @Option(names = "--emoji", paramLabel = "N", description = "With --task retrieval: at most N emoji (default: all"
+      + " 1,906).")
+  int emoji;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Where results go (default demo-output, or"
+      + " demo-output/retrieval).")
+  Path out;
 
   @Option(names = "--examples", paramLabel = "N", description = "Examples to generate (default 8000).")
   int examples = 8000;
@@ -30,17 +49,30 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--seed", paramLabel = "N", description = "Seed of the data and of training (default 7).")
   long seed = 7;
 
-  @Option(names = "--epochs", paramLabel = "N", description = "Epochs at most for the fused model (default 80).")
-  int epochs = 80;
+  @Option(names = "--epochs", paramLabel = "N", description = "Epochs at most (default 80; retrieval: 30).")
+  Integer epochs;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter w = spec.commandLine().getOut();
     ModalityRegistry registry = Plugins.load(Main.class.getClassLoader());
-    DemoRun.Summary s = new DemoRun(out, examples, seed, epochs, registry, w).run();
+    if (task == DemoTask.retrieval) {
+      Path dir = out != null ? out : Path.of("demo-output", "retrieval");
+      if (!java.nio.file.Files.isRegularFile(data.resolve("emoji.csv"))) {
+        throw new io.mmfuse.api.InvalidInputException("the retrieval demo reads the emoji set: " + data
+            + "/emoji.csv is not there (run from the repository, or give --data DIR)");
+      }
+      io.mmfuse.examples.demo.RetrievalDemo.Summary r = new io.mmfuse.examples.demo.RetrievalDemo(data, dir, emoji,
+          seed, epochs != null ? epochs : 30, registry, w).run();
+      w.printf("results in %s (summary.json, model/, retrieval.png); %.0f s%n", dir, r.seconds());
+      w.flush();
+      return 0;
+    }
+    Path dir = out != null ? out : Path.of("demo-output");
+    DemoRun.Summary s = new DemoRun(dir, examples, seed, epochs != null ? epochs : 80, registry, w).run();
     w.println();
     w.println(s.table());
-    w.printf("results in %s (summary.json, model/, training-curves.png, attention.png); %.0f s%n", out, s.seconds());
+    w.printf("results in %s (summary.json, model/, training-curves.png, attention.png); %.0f s%n", dir, s.seconds());
     w.flush();
     return 0;
   }

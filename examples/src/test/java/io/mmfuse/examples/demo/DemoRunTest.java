@@ -53,4 +53,22 @@ class DemoRunTest {
     java.awt.Color high = (java.awt.Color) scale.getPaint(0.4);
     assertTrue(low.getRed() + low.getGreen() + low.getBlue() > 3 * high.getRed() + high.getGreen() + high.getBlue());
   }
+
+  @Test
+  void theRetrievalDemoWritesItsFiguresAndGrid(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    // The emoji set kept in the repository (data/emoji, with its provenance); 60 emoji, 2 epochs: a quick run.
+    java.nio.file.Path emoji = java.nio.file.Path.of("..", "data", "emoji");
+    java.io.StringWriter log = new java.io.StringWriter();
+    RetrievalDemo.Summary s = new RetrievalDemo(emoji, dir, 60, 7, 2,
+        io.mmfuse.api.plugin.Plugins.load(getClass().getClassLoader()), new java.io.PrintWriter(log)).run();
+    org.junit.jupiter.api.Assertions.assertTrue(log.toString().contains("unseen emoji (24 drawings)"), log.toString());
+    org.junit.jupiter.api.Assertions.assertEquals(java.util.Set.of("recall_a_to_b@1", "recall_a_to_b@5",
+        "recall_a_to_b@10", "recall_b_to_a@1", "recall_b_to_a@5", "recall_b_to_a@10", "mean_recall"),
+        s.unseen().keySet());
+    java.awt.image.BufferedImage grid = javax.imageio.ImageIO.read(s.grid().toFile());
+    org.junit.jupiter.api.Assertions.assertTrue(grid.getWidth() > 800 && grid.getHeight() > 400);
+    org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.readString(dir.resolve("summary.json"))
+        .contains("zero_shot_accuracy"));
+  }
 }
