@@ -137,4 +137,24 @@ class ContrastiveHeadTest {
       assertEquals(reference(after.get(0), after.get(1), 8, labels), m.trainStep(feeds, labels, 0f), 1e-4);
     }
   }
+
+  @Test
+  void aSideOfTwoInputsIsEncodedTogetherAndApartFromTheOtherSide() {
+    EncoderConfig e = new EncoderConfig(8, 1, 2, 16, true, Activation.GELU, 1e-6f, 0, 0, true, true);
+    // Inputs a and c on side A, b on side B (--pair a+c,b).
+    FusionConfig config = new FusionConfig(List.of(LateFusionTest.input("a", 7), LateFusionTest.input("b", 9),
+        LateFusionTest.input("c", 5)), new SideFusion(new int[] {0, 1, 0}), false, true, e);
+    Map<String, InputFeed> feeds = new LinkedHashMap<>();
+    feeds.put("a", ids(new int[][] {{1, 2}, {1, 2}, {4, 5}, {2, 2}}));
+    feeds.put("b", ids(new int[][] {{7, 1}, {3, 3}, {3, 4}, {8, 2}}));
+    feeds.put("c", ids(new int[][] {{1}, {3}, {1}, {2}}));
+    try (TrainingModel m = TrainingModel.create(config, Task.CONTRASTIVE, 2, 0, AdamW.of(0, 1), null)) {
+      m.initializeRandom(5);
+      float[] a = m.outputs(feeds, Names.EMBEDDINGS).get(0);
+      // Rows 0 and 1 share a, differ in c: side A sees c. Their b differs too, which side A must not see.
+      assertNotEquals(a[0], a[8], 1e-4f, "side A reads both of its inputs");
+      feeds.put("b", ids(new int[][] {{2, 2}, {2, 2}, {2, 2}, {2, 2}}));
+      assertArrayEquals(a, m.outputs(feeds, Names.EMBEDDINGS).get(0), 1e-6f, "side A never sees side B");
+    }
+  }
 }
