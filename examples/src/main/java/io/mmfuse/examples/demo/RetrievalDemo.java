@@ -129,13 +129,14 @@ public final class RetrievalDemo {
     new Trainer(TrainingConfig.builder().optEpochs(epochs).optSeed(seed).optValidationFraction(0.1).build(), registry)
         .addListener(new ProgressLog(log)).fit(spec, d.withInputs(inputs), null, out, model);
     try (Predictor p = Predictor.load(model, registry)) {
-      Map<String, Double> recall = recall(p, unseen);
+      List<float[]> unseenPictures = pictures(p, unseen);
+      Map<String, Double> recall = recall(p, unseen, unseenPictures);
       log.printf(Locale.ROOT, "unseen emoji (%d drawings): picture -> name R@1 %.3f R@5 %.3f R@10 %.3f; name ->"
           + " picture R@1 %.3f R@5 %.3f R@10 %.3f%n", unseen.size(), recall.get("recall_a_to_b@1"),
           recall.get("recall_a_to_b@5"), recall.get("recall_a_to_b@10"), recall.get("recall_b_to_a@1"),
           recall.get("recall_b_to_a@5"), recall.get("recall_b_to_a@10"));
       List<String> categories = new ArrayList<>(new java.util.TreeSet<>(all.stream().map(Row::category).toList()));
-      double zeroShot = zeroShot(p, unseen, categories);
+      double zeroShot = zeroShot(p, unseen, unseenPictures, categories);
       log.printf(Locale.ROOT, "zero-shot category of the unseen pictures from the %d category names: accuracy"
           + " %.3f (chance %.3f)%n", categories.size(), zeroShot, 1.0 / categories.size());
       Path grid = out.resolve("retrieval.png");
@@ -160,12 +161,15 @@ public final class RetrievalDemo {
     return out;
   }
 
+  /** The pictures' embeddings, in batches of 64. */
   private static List<float[]> pictures(Predictor p, List<Row> rows) {
-    List<Map<String, ?>> examples = new ArrayList<>();
-    rows.forEach(r -> examples.add(Map.of("image", Path.of(r.image()))));
     List<float[]> out = new ArrayList<>();
-    for (Map<String, ?> ex : examples) {
-      out.add(p.embed(ex, "image"));
+    for (int b = 0; b < rows.size(); b += 64) {
+      List<Map<String, io.mmfuse.api.TokenSequence>> batch = new ArrayList<>();
+      for (Row r : rows.subList(b, Math.min(rows.size(), b + 64))) {
+        batch.add(p.tokenize(Map.of("image", Path.of(r.image())), r.image()));
+      }
+      out.addAll(p.embedTokenized(batch, "image"));
     }
     return out;
   }
@@ -174,7 +178,7 @@ public final class RetrievalDemo {
     return p.embed(Map.of("name", text), "name");
   }
 
-  private Map<String, Double> recall(Predictor p, List<Row> rows) {
+  private Map<String, Double> recall(Predictor p, List<Row> rows, List<float[]> pics) {
     List<float[]> names = new ArrayList<>();
     long[] keys = new long[rows.size()];
     Map<String, Long> ids = new LinkedHashMap<>();
@@ -182,7 +186,6 @@ public final class RetrievalDemo {
       names.add(name(p, rows.get(i).name()));
       keys[i] = ids.computeIfAbsent(rows.get(i).name(), k -> (long) ids.size());
     }
-    List<float[]> pics = pictures(p, rows);
     long[] picKeys = new long[rows.size()];
     Map<String, Long> pictureIds = new LinkedHashMap<>();
     for (int i = 0; i < rows.size(); i++) {
@@ -191,10 +194,9 @@ public final class RetrievalDemo {
     return Metrics.retrieval(flat(pics), flat(names), picKeys, keys, pics.get(0).length);
   }
 
-  private double zeroShot(Predictor p, List<Row> rows, List<String> categories) {
+  private double zeroShot(Predictor p, List<Row> rows, List<float[]> pics, List<String> categories) {
     List<float[]> labels = new ArrayList<>();
     categories.forEach(c -> labels.add(name(p, c)));
-    List<float[]> pics = pictures(p, rows);
     int correct = 0;
     for (int i = 0; i < rows.size(); i++) {
       int best = 0;

@@ -3,19 +3,16 @@ package io.mmfuse.examples.search;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.fusion.internal.Checksums;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.PriorityQueue;
-import java.util.stream.Stream;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.KnnFloatVectorField;
 import org.apache.lucene.document.StoredField;
@@ -71,12 +68,9 @@ public final class VectorIndex implements AutoCloseable {
   /** The SHA-256 of a bundle's manifest (which holds the SHA-256 of every file of the bundle). */
   public static String modelHash(Path bundle) {
     try {
-      byte[] manifest = Files.readAllBytes(bundle.resolve("manifest.json"));
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(manifest));
+      return Checksums.sha256(bundle.resolve("manifest.json"));
     } catch (IOException e) {
       throw new InvalidInputException("bundle " + bundle + ": its manifest cannot be read: " + e.getMessage(), e);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
     }
   }
 
@@ -94,7 +88,7 @@ public final class VectorIndex implements AutoCloseable {
     Writer(Path out, JsonObject meta) throws IOException {
       this.out = out.toAbsolutePath();
       this.staging = this.out.resolveSibling(this.out.getFileName() + ".partial");
-      deleteTree(staging);
+      Checksums.deleteTree(staging);
       Files.createDirectories(staging);
       this.meta = meta;
       this.directory = FSDirectory.open(staging);
@@ -124,7 +118,7 @@ public final class VectorIndex implements AutoCloseable {
       meta.addProperty("rows", count);
       meta.addProperty("dimensions", dims);
       Files.writeString(staging.resolve(META), meta.toString(), StandardCharsets.UTF_8);
-      deleteTree(out);
+      Checksums.deleteTree(out);
       Files.move(staging, out, StandardCopyOption.ATOMIC_MOVE);
       committed = true;
       return count;
@@ -135,7 +129,7 @@ public final class VectorIndex implements AutoCloseable {
       if (!committed) {
         writer.rollback();
         directory.close();
-        deleteTree(staging);
+        Checksums.deleteTree(staging);
       }
     }
   }
@@ -239,14 +233,4 @@ public final class VectorIndex implements AutoCloseable {
     directory.close();
   }
 
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
-  }
 }

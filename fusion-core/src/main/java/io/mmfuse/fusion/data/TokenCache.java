@@ -15,7 +15,6 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,7 +83,7 @@ public final class TokenCache implements AutoCloseable {
           Path s = e.resolve(SOURCE);
           if (!e.equals(dir) && Files.isRegularFile(s)
               && Files.readString(s, StandardCharsets.UTF_8).equals(source)) {
-            deleteTree(e);
+            io.mmfuse.fusion.internal.Checksums.deleteTree(e);
           }
         }
       }
@@ -92,7 +91,7 @@ public final class TokenCache implements AutoCloseable {
           && Files.readString(dir.resolve(COMPLETE)).trim().equals(Integer.toString(rows))) {
         c.map();
       } else {
-        deleteTree(dir);
+        io.mmfuse.fusion.internal.Checksums.deleteTree(dir);
         Files.createDirectories(dir);
         Files.writeString(dir.resolve(SOURCE), source, StandardCharsets.UTF_8);
         c.index = new long[rows];
@@ -300,14 +299,4 @@ public final class TokenCache implements AutoCloseable {
     writing.clear();
   }
 
-  private static void deleteTree(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(p)) {
-      for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(q);
-      }
-    }
-  }
 }

@@ -244,8 +244,8 @@ public final class Trainer {
     for (InputSpec in : spec.getInputsList()) {
       parts.add(com.google.protobuf.TextFormat.printer().printToString(in));
     }
-    try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(bundleDir)) {
-      for (Path f : files.filter(java.nio.file.Files::isRegularFile).sorted().toList()) {
+    try {
+      for (Path f : Checksums.files(bundleDir)) {
         parts.add(bundleDir.relativize(f) + "=" + Checksums.sha256(f));
       }
     } catch (IOException e) {
