@@ -251,6 +251,44 @@ public final class Predictor implements AutoCloseable {
     return runTokenized(only, output);
   }
 
+  /** Whether the bundle's serving signature has the output {@code name} ({@code predictions}, {@code embeddings}). */
+  public boolean hasOutput(String name) {
+    return outputTensors.containsKey(name);
+  }
+
+  /**
+   * Several outputs of examples tokenized by {@link #tokenize}, from one run of the model per batch: by output name,
+   * one array per example, in order.
+   */
+  public Map<String, List<float[]>> outputsTokenized(List<Map<String, TokenSequence>> tokenized,
+      List<String> names) {
+    for (String n : names) {
+      if (!outputTensors.containsKey(n)) {
+        throw new CheckpointException("this bundle's serving signature has no '" + n + "' output (it has "
+            + new java.util.TreeSet<>(outputTensors.keySet()) + ")");
+      }
+    }
+    Map<String, List<float[]>> out = new LinkedHashMap<>();
+    names.forEach(n -> out.put(n, new ArrayList<>(tokenized.size())));
+    for (int b = 0; b < tokenized.size(); b += BATCH) {
+      List<Map<String, TokenSequence>> batch = tokenized.subList(b, Math.min(tokenized.size(), b + BATCH));
+      try (Call call = session.call()) {
+        call.feedInputs(config, Tokenizers.feeds(config, batch), inputTensors::get);
+        names.forEach(n -> call.fetch(outputTensors.get(n)));
+        call.run();
+        for (int k = 0; k < names.size(); k++) {
+          float[] p = call.floats(k);
+          int width = p.length / batch.size();
+          List<float[]> into = out.get(names.get(k));
+          for (int i = 0; i < batch.size(); i++) {
+            into.add(Arrays.copyOfRange(p, i * width, (i + 1) * width));
+          }
+        }
+      }
+    }
+    return out;
+  }
+
   private List<float[]> runAll(List<? extends Map<String, ?>> examples, String output) {
     List<Map<String, TokenSequence>> seqs = new ArrayList<>();
     for (int i = 0; i < examples.size(); i++) {
