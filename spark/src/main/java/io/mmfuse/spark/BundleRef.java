@@ -25,8 +25,8 @@ import org.apache.hadoop.fs.FileSystem;
  * directory named by the hash.
  */
 record BundleRef(String uri, String manifestHash) implements Serializable {
-  static final String MANIFEST = "manifest.json";
-  static final String SPEC = "model.spec";
+  private static final String MANIFEST = io.mmfuse.fusion.bundle.BundleReader.MANIFEST_FILE;
+  private static final String SPEC = io.mmfuse.fusion.bundle.BundleReader.SPEC_FILE;
 
   /** Resolves a bundle on the driver: its qualified URI and the hash of its manifest as it is now. */
   static BundleRef resolve(String path, Configuration conf) {

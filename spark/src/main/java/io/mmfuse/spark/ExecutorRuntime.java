@@ -35,7 +35,8 @@ public final class ExecutorRuntime {
   /** The options for the task running on this thread (outside a task: this JVM's cores). */
   static RuntimeOptions forCurrentTask(int intraOpThreads, int interOpThreads) {
     TaskContext task = TaskContext.get();
-    int taskCpus = task != null ? task.cpus() : 1;
+    SparkEnv env = SparkEnv.get();
+    int taskCpus = task != null ? task.cpus() : env != null ? env.conf().getInt("spark.task.cpus", 1) : 1;
     String[] gpus = new String[0];
     if (task != null) {
       Map<String, ResourceInformation> res = task.resourcesJMap();

@@ -198,6 +198,7 @@ public class MmfuseModel extends MmfuseStage<MmfuseModel> {
     lastLoads = settings.loads();
     lastSkipped = settings.skipped();
     ModelTask task = new ModelTask(settings, outs);
+    preloadIfLocal(dataset.sparkSession(), settings);
     Dataset<Row> out = dataset.toDF().mapPartitions(task, Encoders.row(result));
     for (Output o : outs) {
       if (!o.metadata().equals(Metadata.empty())) {
@@ -206,6 +207,28 @@ public class MmfuseModel extends MmfuseStage<MmfuseModel> {
       }
     }
     return out;
+  }
+
+  /**
+   * In local mode this JVM is the executor: the model starts loading now, on a thread of its own, while Spark plans
+   * and starts the job (its tasks then wait for it, as for any load). Not where tasks are given GPUs, which the
+   * tasks' resources name.
+   */
+  static void preloadIfLocal(org.apache.spark.sql.SparkSession spark, TaskSettings s) {
+    if (!spark.sparkContext().isLocal() || spark.sparkContext().getConf().contains("spark.task.resource.gpu.amount")) {
+      return;
+    }
+    io.mmfuse.runtime.RuntimeOptions runtime = ExecutorRuntime.forCurrentTask(s.intraOpThreads(),
+        s.interOpThreads());
+    Thread t = new Thread(() -> {
+      try {
+        ExecutorModels.predictor(s.bundle(), runtime, s.loads());
+      } catch (RuntimeException e) {
+        // The first task loads it again and fails with the error, where Spark reports it.
+      }
+    }, "mmfuse-model-preload");
+    t.setDaemon(true);
+    t.start();
   }
 
   @Override

@@ -57,6 +57,7 @@ class SparkClusterTest {
     }
     if (cluster != null) {
       cluster.close();
+      io.mmfuse.fusion.internal.Checksums.deleteTree(cluster.dir);
     }
   }
 

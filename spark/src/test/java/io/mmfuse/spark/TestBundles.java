@@ -35,6 +35,8 @@ final class TestBundles {
     if (dir == null) {
       try {
         dir = Files.createTempDirectory("mmfuse-spark-test");
+        Path made = dir;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> io.mmfuse.fusion.internal.Checksums.deleteTree(made)));
         build(dir);
       } catch (IOException e) {
         throw new UncheckedIOException(e);

@@ -11,6 +11,8 @@ import picocli.CommandLine;
     mixinStandardHelpOptions = true,
     version = "mmfuse 0.1.0",
     description = "Multimodal Transformers on the JVM.",
+    footer = {"", "Also, through the ./mmfuse launcher (with the spark module's class path):",
+      "  spark-predict  Predict with a model bundle on Apache Spark (docs/spark.md)."},
     subcommands = {ModalitiesCommand.class, TokenizeCommand.class, HfRunCommand.class, TrainCommand.class,
       EvalCommand.class, PredictCommand.class, EmbedCommand.class, ZeroShotCommand.class, IndexCommand.class,
       SearchCommand.class, DemoCommand.class,

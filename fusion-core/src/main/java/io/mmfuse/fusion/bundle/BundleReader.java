@@ -25,6 +25,15 @@ public final class BundleReader {
     this.manifest = manifest;
   }
 
+  /**
+   * The bundle's manifest file, relative to its directory: its hash names the bundle's whole content (it lists every
+   * file's SHA-256), for caches of bundles read from elsewhere.
+   */
+  public static final String MANIFEST_FILE = BundleLayout.MANIFEST;
+
+  /** The bundle's model spec (protobuf text format), relative to its directory, for reading it without the model. */
+  public static final String SPEC_FILE = BundleLayout.SPEC;
+
   /** Opens and verifies the bundle in {@code dir}. */
   public static BundleReader open(Path dir) {
     Path manifestFile = dir.resolve(BundleLayout.MANIFEST);
