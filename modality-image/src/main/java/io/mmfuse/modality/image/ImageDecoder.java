@@ -45,6 +45,7 @@ public final class ImageDecoder {
   private static final javax.imageio.spi.ImageReaderSpi JDK_JPEG = jdkJpeg();
 
   private final long maxPixels;
+  private final boolean loadTruncated;
 
   public ImageDecoder() {
     this(DEFAULT_MAX_PIXELS);
@@ -52,10 +53,21 @@ public final class ImageDecoder {
 
   /** A decoder that refuses images whose header declares more than {@code maxPixels} pixels. */
   public ImageDecoder(long maxPixels) {
+    this(maxPixels, false);
+  }
+
+  /**
+   * A decoder that refuses images whose header declares more than {@code maxPixels} pixels and, unless {@code
+   * loadTruncated} (PIL's {@code ImageFile.LOAD_TRUNCATED_IMAGES}), files that end before their image does: a JPEG
+   * without its end-of-image marker or whose last scan stops short. Truncated files that are decoded get what the
+   * decoder fills in for the missing part (libjpeg: grey).
+   */
+  public ImageDecoder(long maxPixels, boolean loadTruncated) {
     if (maxPixels <= 0) {
       throw new IllegalArgumentException("max pixels must be > 0, found " + maxPixels);
     }
     this.maxPixels = maxPixels;
+    this.loadTruncated = loadTruncated;
   }
 
   /** Decodes an image file. */
@@ -86,8 +98,13 @@ public final class ImageDecoder {
     // mmfuse's JpegDecoder takes 4:4:4 and grey sequential JPEGs and every progressive one it can; sequential
     // JPEGs with subsampled chroma go to the JDK's libjpeg, which is faster at those (a 640x480 4:2:0 photo:
     // 3.4 ms against 4.1 on the 2-core machine); both give the same pixels (JpegDecoderTest).
-    RgbImage jpeg = JpegDecoder.decode(bytes, (width, height) -> checkSize(width, height, name), false);
-    return jpeg != null ? jpeg : decodeWithImageIo(bytes, name);
+    boolean complete = complete(bytes);
+    if (bytes.length > 2 && (bytes[0] & 0xFF) == 0xFF && (bytes[1] & 0xFF) == 0xD8) {
+      complete = JpegStructure.check(bytes, name, loadTruncated).complete();
+    }
+    RgbImage jpeg = complete ? JpegDecoder.decode(bytes, (width, height) -> checkSize(width, height, name), false)
+        : null;
+    return jpeg != null ? jpeg : decodeWithImageIo(bytes, name, complete);
   }
 
   private static javax.imageio.spi.ImageReaderSpi jdkJpeg() {
@@ -104,11 +121,15 @@ public final class ImageDecoder {
 
   /** The general path: ImageIO's readers (the JDK's, TwelveMonkeys'), for every format and every kind of JPEG. */
   RgbImage decodeWithImageIo(byte[] bytes, String name) {
+    return decodeWithImageIo(bytes, name, true);
+  }
+
+  private RgbImage decodeWithImageIo(byte[] bytes, String name, boolean complete) {
     // In memory, as ImageIO.createImageInputStream gives with the cache off, without its registry lookup.
     try (ImageInputStream in = new javax.imageio.stream.MemoryCacheImageInputStream(
         new ByteArrayInputStream(bytes))) {
       if (bytes.length > 2 && (bytes[0] & 0xFF) == 0xFF && (bytes[1] & 0xFF) == 0xD8) {
-        RgbImage fast = decodeJpegRaster(in, name);
+        RgbImage fast = decodeJpegRaster(in, name, complete);
         if (fast != null) {
           return fast;
         }
@@ -130,17 +151,133 @@ public final class ImageDecoder {
         List<String> warnings = new ArrayList<>();
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         BufferedImage image = reader.read(0);
-        checkTruncation(warnings, name);
-        return toRgb(image, name);
+        checkTruncation(warnings, name, complete);
+        String format = reader.getFormatName().toLowerCase(java.util.Locale.ROOT);
+        if (format.equals("gif")) {
+          return gifOnCanvas(bytes, reader, image, name);
+        }
+        return toRgb(image, name, format.equals("png") && isGrey16Png(bytes));
       } finally {
         reader.dispose();
       }
     } catch (InvalidInputException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
-      throw new InvalidInputException(
-          "image " + name + ": cannot be decoded (truncated or corrupt?): " + e.getMessage(), e);
+      // A file whose bytes all arrived (a JPEG's end marker is there) is corrupt; one that stops short, truncated.
+      throw new InvalidInputException("image " + name + ": " + (complete ? "corrupt" : "truncated") + " "
+          + formatName(bytes) + " data, which the decoder refused: " + describe(e), e);
     }
+  }
+
+  /** What went wrong, in words: the first message in the chain, with its kind where the message alone says little. */
+  static String describe(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = t.getMessage();
+      if (m == null || m.isBlank() || m.startsWith("Caught exception during read") && t.getCause() != null) {
+        continue;
+      }
+      if (m.strip().matches("-?\\d+")) {
+        return t.getClass().getSimpleName() + " " + m.strip();
+      }
+      return m.strip();
+    }
+    return e.getClass().getSimpleName() + " (no message)";
+  }
+
+  private static String formatName(byte[] b) {
+    if (b.length > 2 && (b[0] & 0xFF) == 0xFF && (b[1] & 0xFF) == 0xD8) {
+      return "JPEG";
+    }
+    if (b.length > 3 && b[0] == (byte) 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
+      return "PNG";
+    }
+    if (b.length > 2 && b[0] == 'G' && b[1] == 'I' && b[2] == 'F') {
+      return "GIF";
+    }
+    if (b.length > 1 && b[0] == 'B' && b[1] == 'M') {
+      return "BMP";
+    }
+    return "image";
+  }
+
+  /**
+   * Whether the file's bytes all arrived, as far as its format tells: a PNG with its IEND chunk, a GIF with its
+   * trailer, a BMP as long as its header says (a JPEG is walked by {@link JpegStructure}).
+   */
+  private static boolean complete(byte[] b) {
+    String f = formatName(b);
+    int n = b.length;
+    return switch (f) {
+      case "PNG" -> n >= 12 && indexOf(b, "IEND".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+          Math.max(8, n - 64)) >= 0;
+      case "GIF" -> b[n - 1] == 0x3B || b[n - 2] == 0x3B;
+      case "BMP" -> n < 6 || n >= ((b[2] & 0xff) | (b[3] & 0xff) << 8 | (b[4] & 0xff) << 16 | (b[5] & 0xff) << 24);
+      default -> true;
+    };
+  }
+
+  private static int indexOf(byte[] b, byte[] what, int from) {
+    outer:
+    for (int i = from; i + what.length <= b.length; i++) {
+      for (int j = 0; j < what.length; j++) {
+        if (b[i + j] != what[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  /** A 16-bit greyscale PNG (colour type 0): PIL reads it as mode I and clips at 255, with or without tRNS. */
+  private static boolean isGrey16Png(byte[] b) {
+    return b.length > 25 && b[12] == 'I' && b[13] == 'H' && b[14] == 'D' && b[15] == 'R' && b[24] == 16
+        && b[25] == 0;
+  }
+
+  /**
+   * A GIF's first frame as PIL gives it: on the logical screen (which may be larger than the frame), the frame at
+   * its offset, the rest filled with the palette's colour of the transparent index, or of index 0.
+   */
+  private RgbImage gifOnCanvas(byte[] bytes, ImageReader reader, BufferedImage frame, String name)
+      throws IOException {
+    RgbImage rgb = toRgb(frame, name, false);
+    if (bytes.length < 10) {
+      return rgb;
+    }
+    int cw = (bytes[6] & 0xff) | (bytes[7] & 0xff) << 8;
+    int ch = (bytes[8] & 0xff) | (bytes[9] & 0xff) << 8;
+    int left = 0;
+    int top = 0;
+    var meta = reader.getImageMetadata(0);
+    if (meta != null) {
+      org.w3c.dom.Node d = findNode((org.w3c.dom.Node) meta.getAsTree(meta.getNativeMetadataFormatName()),
+          "ImageDescriptor");
+      if (d instanceof org.w3c.dom.Element e) {
+        left = Integer.parseInt(e.getAttribute("imageLeftPosition"));
+        top = Integer.parseInt(e.getAttribute("imageTopPosition"));
+      }
+    }
+    if (cw <= 0 || ch <= 0 || (cw == rgb.width() && ch == rgb.height() && left == 0 && top == 0)) {
+      return rgb;
+    }
+    checkSize(cw, ch, name);
+    byte[] out = new byte[cw * ch * 3];
+    if (frame.getColorModel() instanceof IndexColorModel icm) {
+      int fill = Math.max(0, icm.getTransparentPixel());
+      for (int i = 0; i < cw * ch; i++) {
+        out[3 * i] = (byte) icm.getRed(fill);
+        out[3 * i + 1] = (byte) icm.getGreen(fill);
+        out[3 * i + 2] = (byte) icm.getBlue(fill);
+      }
+    }
+    for (int y = 0; y < rgb.height() && top + y < ch; y++) {
+      int n = Math.min(rgb.width(), cw - left);
+      if (n > 0) {
+        System.arraycopy(rgb.rgb(), y * rgb.width() * 3, out, ((top + y) * cw + left) * 3, n * 3);
+      }
+    }
+    return new RgbImage(cw, ch, out);
   }
 
   /** Sees an image's declared size before its pixels are decoded; throws to refuse it. */
@@ -186,7 +323,7 @@ public final class ImageDecoder {
    * building a BufferedImage, and the colour conversion is done here with libjpeg's own integer tables. Returns null
    * for JPEGs it does not handle (CMYK, YCCK, unusual layouts), which take the general path.
    */
-  private RgbImage decodeJpegRaster(ImageInputStream in, String name) throws IOException {
+  private RgbImage decodeJpegRaster(ImageInputStream in, String name, boolean complete) throws IOException {
     in.seek(0);
     if (JDK_JPEG == null) {
       return null;
@@ -206,7 +343,7 @@ public final class ImageDecoder {
         return null;
       }
       raster = jdk.readRaster(0, null);
-      checkTruncation(warnings, name);
+      checkTruncation(warnings, name, complete);
       int bands = raster.getNumBands();
       if (!(raster.getDataBuffer() instanceof DataBufferByte db)
           || !(raster.getSampleModel() instanceof ComponentSampleModel sm)
@@ -323,11 +460,17 @@ public final class ImageDecoder {
     }
   }
 
-  private static void checkTruncation(List<String> warnings, String name) {
+  private void checkTruncation(List<String> warnings, String name, boolean complete) {
+    if (loadTruncated) {
+      return;
+    }
     for (String w : warnings) {
-      // PIL refuses a truncated file; the JDK's JPEG reader only warns and fills the rest with grey.
+      // PIL refuses an image whose data stops short; the JDK's JPEG reader only warns and fills the rest with grey.
+      // In a file that ends with its end marker, it is a scan that stops short: the data is corrupt.
       if (w.toLowerCase(java.util.Locale.ROOT).contains("premature end")) {
-        throw new InvalidInputException("image " + name + ": the file is truncated (" + w + ")");
+        throw new InvalidInputException("image " + name + ": " + (complete
+            ? "corrupt JPEG: a scan's coded data ends before its blocks do (libjpeg: " + w + ")"
+            : "the file is truncated (" + w + ")"));
       }
     }
   }
@@ -411,6 +554,14 @@ public final class ImageDecoder {
 
   /** Converts a decoded image to 8-bit RGB without colour management, as PIL would. */
   static RgbImage toRgb(BufferedImage image, String name) {
+    return toRgb(image, name, false);
+  }
+
+  /**
+   * As {@link #toRgb(BufferedImage, String)}; {@code grey16Clip}: a 16-bit grey PNG, whose first band PIL clips at
+   * 255 even where the JDK adds an alpha band for its tRNS chunk.
+   */
+  static RgbImage toRgb(BufferedImage image, String name, boolean grey16Clip) {
     int w = image.getWidth();
     int h = image.getHeight();
     byte[] out = new byte[w * h * 3];
@@ -433,7 +584,22 @@ public final class ImageDecoder {
     }
     int csType = cm.getColorSpace().getType();
     boolean sixteen = type == DataBuffer.TYPE_USHORT;
-    if ((type == DataBuffer.TYPE_BYTE || sixteen) && cm.getNumComponents() == bands) {
+    if (grey16Clip && sixteen && csType == ColorSpace.TYPE_GRAY) {
+      int[] g = new int[w];
+      for (int y = 0; y < h; y++) {
+        r.getSamples(0, y, w, 1, 0, g);
+        for (int x = 0; x < w; x++) {
+          int o = (y * w + x) * 3;
+          out[o] = out[o + 1] = out[o + 2] = (byte) Math.min(g[x], 255);
+        }
+      }
+      return new RgbImage(w, h, out);
+    }
+    if (cm instanceof java.awt.image.DirectColorModel dcm) {
+      return packedToRgb(image, dcm);
+    }
+    if ((type == DataBuffer.TYPE_BYTE || sixteen) && cm.getNumComponents() == bands
+        && r.getSampleModel() instanceof ComponentSampleModel) {
       if (csType == ColorSpace.TYPE_GRAY && (bands == 1 || bands == 2)) {
         // 16-bit grey alone is PIL mode I;16, clipped at 255; with alpha it is LA read by its high byte.
         int[] g = new int[w];
@@ -461,7 +627,7 @@ public final class ImageDecoder {
         return new RgbImage(w, h, out);
       }
     }
-    // Packed formats (BMP 16/32-bit and the like): the colour model's sRGB values.
+    // Anything else: the colour model's sRGB values.
     int[] argb = new int[w];
     for (int y = 0; y < h; y++) {
       image.getRGB(0, y, w, 1, argb, 0, w);
@@ -470,6 +636,37 @@ public final class ImageDecoder {
         out[o] = (byte) (argb[x] >> 16);
         out[o + 1] = (byte) (argb[x] >> 8);
         out[o + 2] = (byte) argb[x];
+      }
+    }
+    return new RgbImage(w, h, out);
+  }
+
+  /**
+   * Pixels packed in one int or short by bit masks (BMP's 16- and 32-bit formats: 5-6-5, 5-5-5, 8-8-8): each field
+   * scaled to 8 bits as PIL's unpackers do ({@code v * 255 / max}, truncated), alpha dropped.
+   */
+  private static RgbImage packedToRgb(BufferedImage image, java.awt.image.DirectColorModel cm) {
+    int w = image.getWidth();
+    int h = image.getHeight();
+    int[] masks = {cm.getRedMask(), cm.getGreenMask(), cm.getBlueMask()};
+    int[] shifts = new int[3];
+    int[] max = new int[3];
+    for (int c = 0; c < 3; c++) {
+      shifts[c] = masks[c] == 0 ? 0 : Integer.numberOfTrailingZeros(masks[c]);
+      max[c] = masks[c] == 0 ? 1 : masks[c] >>> shifts[c];
+    }
+    byte[] out = new byte[w * h * 3];
+    Raster r = image.getRaster();
+    Object pixel = null;
+    for (int y = 0; y < h; y++) {
+      for (int x = 0; x < w; x++) {
+        pixel = r.getDataElements(x, y, pixel);
+        int v = pixel instanceof int[] a ? a[0] : pixel instanceof short[] a ? a[0] & 0xffff : ((byte[]) pixel)[0] & 0xff;
+        int o = (y * w + x) * 3;
+        for (int c = 0; c < 3; c++) {
+          int field = (v & masks[c]) >>> shifts[c];
+          out[o + c] = (byte) (max[c] == 255 ? field : field * 255 / max[c]);
+        }
       }
     }
     return new RgbImage(w, h, out);

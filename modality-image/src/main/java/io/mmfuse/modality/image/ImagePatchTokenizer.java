@@ -24,8 +24,13 @@ public final class ImagePatchTokenizer implements ModalityTokenizer<byte[]> {
 
   /** A tokenizer whose training examples are augmented by {@code augmenter} (null: never). */
   public ImagePatchTokenizer(ImageConfig config, Augmenter augmenter) {
+    this(config, augmenter, false);
+  }
+
+  /** As {@link #ImagePatchTokenizer(ImageConfig, Augmenter)}, decoding truncated files where {@code loadTruncated}. */
+  public ImagePatchTokenizer(ImageConfig config, Augmenter augmenter, boolean loadTruncated) {
     this.augmenter = augmenter;
-    this.decoder = new ImageDecoder(config.maxPixels());
+    this.decoder = new ImageDecoder(config.maxPixels(), loadTruncated);
     this.processor = new ImageProcessor(config);
     int p = config.patchSize();
     int rows;

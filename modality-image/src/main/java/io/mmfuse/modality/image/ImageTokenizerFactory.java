@@ -49,7 +49,8 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
   @Override
   public ModalityTokenizer<?> create(TokenizerContext context) {
     ImageSettings s = Settings.of(context.spec(), ImageSettings.class);
-    return new ImagePatchTokenizer(ImageConfig.fromSettings(s), Augmenter.fromSettings(s.getAugmentation()));
+    return new ImagePatchTokenizer(ImageConfig.fromSettings(s), Augmenter.fromSettings(s.getAugmentation()),
+        s.getLoadTruncatedImages());
   }
 
   /** The input with augmentation enabled at its defaults, unless its settings already configure augmentation. */
@@ -86,7 +87,8 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
       return new Fitted(create(context), in, describe(c, s, "as the settings say"));
     }
     // The settings' decoder (pixel limit included), whatever size it is later given.
-    ImagePatchTokenizer reader = new ImagePatchTokenizer(ImageConfig.fromSettings(s));
+    ImagePatchTokenizer reader = new ImagePatchTokenizer(ImageConfig.fromSettings(s), null,
+        s.getLoadTruncatedImages());
     // Evenly spread over the training rows, so that a sorted file is sampled throughout; read by index, so that a
     // data set read from disk as it is needed is never held whole. An image that cannot be read is left out here:
     // it fails (or is skipped) where it is trained on.
@@ -126,7 +128,8 @@ public final class ImageTokenizerFactory implements TokenizerFactory {
     ImageConfig c = ImageConfig.fromSettings(fitted);
     String summary = describe(c, fitted, "picked from the median size of " + n + " training images, "
         + median(widths) + "x" + median(heights));
-    return new Fitted(new ImagePatchTokenizer(c, Augmenter.fromSettings(fitted.getAugmentation())), saved, summary);
+    return new Fitted(new ImagePatchTokenizer(c, Augmenter.fromSettings(fitted.getAugmentation()),
+        fitted.getLoadTruncatedImages()), saved, summary);
   }
 
   /** Height, width and patch for images of a typical {@code h x w}: see {@link #fit}. */

@@ -1,5 +1,6 @@
 package io.mmfuse.modality.image;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -102,15 +103,16 @@ class BadImageTest {
   }
 
   @Test
-  void aJpegWhoseScanRunsIntoTheEndIsRefusedAsTruncated() {
-    // Cut inside the entropy-coded data and close with an EOI marker: the scan runs out of bits before its last block.
+  void aJpegWhoseScanRunsIntoItsEndMarkerIsCorruptNotTruncated() {
+    // Cut inside the entropy-coded data and close with an EOI marker: every byte of the file is there, and the scan
+    // runs out of bits before its last block.
     byte[] all = bytes("rgb_640x480.jpg");
     byte[] cut = Arrays.copyOf(all, all.length * 3 / 4 + 2);
     cut[cut.length - 2] = (byte) 0xFF;
     cut[cut.length - 1] = (byte) 0xD9;
     assertEquals(null, JpegDecoder.decode(cut, (w, h) -> {}));
     String m = refusal(cut, "cut.jpg");
-    assertTrue(m.contains("cut.jpg") && m.contains("truncated"), m);
+    assertTrue(m.contains("cut.jpg: corrupt JPEG: a scan's coded data ends before its blocks do"), m);
   }
 
   @Test
@@ -121,5 +123,82 @@ class BadImageTest {
     ProcessedImage p = new ImageProcessor(ImageConfig.preset("vilt")).process(one);
     assertEquals(384, p.height());
     assertEquals(384, p.width());
+  }
+
+  private static byte[] pilBytes(long[] values) {
+    byte[] b = new byte[values.length];
+    for (int i = 0; i < values.length; i++) {
+      b[i] = (byte) values[i];
+    }
+    return b;
+  }
+
+  @Test
+  void aJpegWithoutItsEndMarkerIsTruncatedUnlessTruncatedFilesAreLoaded() throws Exception {
+    // Pillow 9.4 refuses this file ("image file is truncated"); with LOAD_TRUNCATED_IMAGES it decodes it.
+    byte[] file = Files.readAllBytes(Fixtures.file("pil/truncated_noeoi_320x240.jpg"));
+    String m = refusal(file, "noeoi.jpg");
+    assertTrue(m.contains("noeoi.jpg: the file is truncated") && m.contains("end-of-image marker")
+        && m.contains("load_truncated_images"), m);
+    RgbImage loaded = new ImageDecoder(ImageDecoder.DEFAULT_MAX_PIXELS, true).decode(file, "noeoi.jpg");
+    assertEquals(320, loaded.width());
+    assertEquals(240, loaded.height());
+    assertArrayEquals(pilBytes(Fixtures.pil().longs("truncated/truncated_noeoi_320x240.jpg")), loaded.rgb());
+  }
+
+  /** A JPEG whose frame header is rewritten to declare another size. */
+  static byte[] withDeclaredSize(byte[] jpeg, int width, int height) {
+    byte[] b = jpeg.clone();
+    for (int p = 2; p + 9 < b.length; ) {
+      int marker = b[p + 1] & 0xff;
+      int length = ((b[p + 2] & 0xff) << 8) | (b[p + 3] & 0xff);
+      if (marker == 0xC0 || marker == 0xC1 || marker == 0xC2) {
+        b[p + 5] = (byte) (height >> 8);
+        b[p + 6] = (byte) height;
+        b[p + 7] = (byte) (width >> 8);
+        b[p + 8] = (byte) width;
+        return b;
+      }
+      p += 2 + length;
+    }
+    throw new AssertionError("no frame header");
+  }
+
+  @Test
+  void aSmallJpegThatClaimsAHugeFrameIsRefusedBeforeDecoding() throws Exception {
+    // 29 KB claiming 9000x9000 (81 million pixels, under the pixel limit): its coded bytes cannot hold 1.27 million
+    // blocks of at least two bits each. Before, decoding or refusing it took 5 to 34 s.
+    byte[] small = Files.readAllBytes(Fixtures.file("pil/baseline444_320x240.jpg"));
+    for (byte[] bomb : new byte[][] {withDeclaredSize(small, 9000, 9000),
+        withDeclaredSize(Files.readAllBytes(Fixtures.file("pil/progressive_320x240.jpg")), 9000, 9000)}) {
+      String m = refusal(bomb, "bomb.jpg");
+      assertTrue(m.contains("bomb.jpg: corrupt JPEG: its frame declares 9000x9000 pixels") && m.contains("bytes of"
+          + " coded data; the file holds"), m);
+      // Even where truncated files are decoded.
+      assertThrows(InvalidInputException.class,
+          () -> new ImageDecoder(ImageDecoder.DEFAULT_MAX_PIXELS, true).decode(bomb, "bomb.jpg"));
+    }
+  }
+
+  @Test
+  void refusalsSayWhatIsWrongNeverNullOrABareNumber() throws Exception {
+    java.util.Random r = new java.util.Random(3);
+    for (String name : new String[] {"rgb_224x224.png", "rgb_224x224.jpg", "pil/anim_97x73.gif", "pil/rgb_61x45.bmp",
+        "pil/progressive_320x240.jpg"}) {
+      byte[] all = Files.readAllBytes(Fixtures.file(name));
+      for (int k = 0; k < 60; k++) {
+        byte[] m = all.clone();
+        for (int j = 0; j < 1 + r.nextInt(8); j++) {
+          m[16 + r.nextInt(m.length - 16)] = (byte) r.nextInt(256);
+        }
+        try {
+          new ImageDecoder().decode(m, name);
+        } catch (InvalidInputException e) {
+          String msg = e.getMessage();
+          assertTrue(!msg.endsWith(": null") && !msg.matches(".*: -?\\d+") && !msg.endsWith("during read: ")
+              && msg.contains(name), msg);
+        }
+      }
+    }
   }
 }
