@@ -87,8 +87,17 @@ class TensorFlowRuntimeTest {
   }
 
   @Test
-  void twoIntraOpThreadsShareTheWork() throws Exception {
-    assertEquals("busy_threads=2", observe(2, false).get(0));
+  void theIntraOpThreadCountBoundsTheThreadsThatShareTheWork() throws Exception {
+    // Bounds that hold on a loaded machine too: the work of one run is done by the intra-op pool and the thread that
+    // called it, so one pool thread means at most two busy threads; four pool threads split the products into blocks
+    // that each of them takes, so more than two are busy whatever else the cores are doing.
+    assertTrue(busy(observe(1, false).get(0)) <= 2);
+    int four = busy(observe(4, false).get(0));
+    assertTrue(four >= 3 && four <= 5, "busy threads with 4 intra-op threads: " + four);
+  }
+
+  private static int busy(String line) {
+    return Integer.parseInt(line.substring("busy_threads=".length()));
   }
 
   @Test

@@ -89,6 +89,7 @@ public final class SafeTensors {
       }
       tensors.put(name, info(source, name, entry.getValue(), data.capacity()));
     }
+    checkOverlaps(source, tensors);
     return new SafeTensors(source, data, Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
   }
 
@@ -106,28 +107,63 @@ public final class SafeTensors {
       long[] shape = new long[shapeJson.size()];
       long elements = 1;
       for (int i = 0; i < shape.length; i++) {
-        shape[i] = shapeJson.get(i).getAsLong();
+        shape[i] = integer(source, name, "shape[" + i + "]", shapeJson.get(i));
         if (shape[i] < 0) {
           throw bad(source, "tensor " + name + ": negative dimension " + shape[i]);
         }
-        elements *= shape[i];
+        try {
+          elements = Math.multiplyExact(elements, shape[i]);
+        } catch (ArithmeticException x) {
+          throw bad(source, "tensor " + name + ": shape " + shapeJson + " has more elements than a long counts");
+        }
       }
       var offsets = o.get("data_offsets").getAsJsonArray();
-      long begin = offsets.get(0).getAsLong();
-      long end = offsets.get(1).getAsLong();
+      if (offsets.size() != 2) {
+        throw bad(source, "tensor " + name + ": data_offsets " + offsets + "; expected [begin, end]");
+      }
+      long begin = integer(source, name, "data_offsets[0]", offsets.get(0));
+      long end = integer(source, name, "data_offsets[1]", offsets.get(1));
       if (begin < 0 || end < begin || end > dataSize) {
         throw bad(source, "tensor " + name + ": byte range [" + begin + ", " + end + ") lies outside the "
             + dataSize + " bytes of data");
       }
-      if (end - begin != elements * dtype.bytes()) {
+      if (elements > Long.MAX_VALUE / dtype.bytes() || end - begin != elements * dtype.bytes()) {
         throw bad(source, "tensor " + name + ": " + dtype + java.util.Arrays.toString(shape) + " needs "
             + elements * dtype.bytes() + " bytes, found " + (end - begin));
       }
       return new TensorInfo(name, dtype, shape, begin, end);
     } catch (IllegalStateException | NullPointerException | UnsupportedOperationException
-        | IndexOutOfBoundsException x) {
+        | IndexOutOfBoundsException | NumberFormatException x) {
       throw new CheckpointException(
           "safetensors " + source + ": tensor " + name + ": expected {dtype, shape, data_offsets}, found " + e, x);
+    }
+  }
+
+  /** A whole number written as a JSON number (not a string, not a fraction), or a refusal naming the field. */
+  private static long integer(String source, String tensor, String field, JsonElement v) {
+    if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
+      throw bad(source, "tensor " + tensor + ": " + field + " is " + v + "; expected a whole number");
+    }
+    try {
+      return v.getAsJsonPrimitive().getAsBigDecimal().longValueExact();
+    } catch (ArithmeticException | NumberFormatException x) {
+      throw bad(source, "tensor " + tensor + ": " + field + " is " + v + "; expected a whole number that fits a"
+          + " long");
+    }
+  }
+
+  /** Two tensors may not share bytes. */
+  private static void checkOverlaps(String source, Map<String, TensorInfo> tensors) {
+    java.util.List<TensorInfo> byBegin = new java.util.ArrayList<>(tensors.values());
+    byBegin.removeIf(t -> t.end() == t.begin());
+    byBegin.sort(java.util.Comparator.comparingLong(TensorInfo::begin));
+    for (int i = 1; i < byBegin.size(); i++) {
+      TensorInfo a = byBegin.get(i - 1);
+      TensorInfo b = byBegin.get(i);
+      if (b.begin() < a.end()) {
+        throw bad(source, "tensors " + a.name() + " [" + a.begin() + ", " + a.end() + ") and " + b.name() + " ["
+            + b.begin() + ", " + b.end() + ") share bytes; each tensor needs a byte range of its own");
+      }
     }
   }
 

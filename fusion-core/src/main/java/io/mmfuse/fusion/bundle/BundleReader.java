@@ -37,6 +37,10 @@ public final class BundleReader {
   /** Opens and verifies the bundle in {@code dir}. */
   public static BundleReader open(Path dir) {
     Path manifestFile = dir.resolve(BundleLayout.MANIFEST);
+    if (!Files.exists(dir)) {
+      // A writer that died between its two renames leaves the bundle beside its path.
+      BundleWriter.recover(dir);
+    }
     if (!Files.isRegularFile(manifestFile)) {
       throw new CheckpointException("bundle " + dir + ": " + BundleLayout.MANIFEST + " is missing; not a model bundle");
     }

@@ -265,12 +265,20 @@ public final class DataFile implements ExampleSource, AutoCloseable {
         ex.put(in.getName(), any ? group : null);
       }
     }
-    return new Example(ex, label == null ? "" : cells.getOrDefault(label, "").trim());
+    return new Example(ex, label == null ? "" : checkedLabel(cells.getOrDefault(label, "").trim(), row));
   }
 
   @Override
   public String label(int row) {
-    return label == null ? "" : cells(row).getOrDefault(label, "").trim();
+    return label == null ? "" : checkedLabel(cells(row).getOrDefault(label, "").trim(), row);
+  }
+
+  private String checkedLabel(String value, int row) {
+    if (value.length() > MAX_LABEL_CHARS) {
+      throw new InvalidInputException(where(row) + ", label column '" + label + "': a label of " + value.length()
+          + " characters; the limit is " + MAX_LABEL_CHARS + " (-Dmmfuse.maxLabelChars); labels become class names");
+    }
+    return value;
   }
 
   @Override
@@ -306,6 +314,22 @@ public final class DataFile implements ExampleSource, AutoCloseable {
     return jsonl ? jsonRow(bytes, bytes.length, where(row)) : csvRow(bytes, bytes.length, columns, where(row));
   }
 
+  /**
+   * The most characters a cell may hold (-Dmmfuse.maxCellChars, default 1,000,000): a row with a longer one is bad,
+   * and so skippable, rather than a class name or a table value of megabytes.
+   */
+  static final int MAX_CELL_CHARS = Integer.getInteger("mmfuse.maxCellChars", 1_000_000);
+
+  /** The most characters a label may hold (-Dmmfuse.maxLabelChars, default 1,000): labels become class names. */
+  static final int MAX_LABEL_CHARS = Integer.getInteger("mmfuse.maxLabelChars", 1_000);
+
+  private static void checkCell(String column, String value, String where) {
+    if (value.length() > MAX_CELL_CHARS) {
+      throw new InvalidInputException(where + ", column '" + column + "': a cell of " + value.length()
+          + " characters; the limit is " + MAX_CELL_CHARS + " (-Dmmfuse.maxCellChars)");
+    }
+  }
+
   private static Map<String, String> csvRow(byte[] bytes, int length, List<String> columns, String where) {
     String[] cells = csvCells(bytes, length, where);
     if (cells.length != columns.size()) {
@@ -314,6 +338,7 @@ public final class DataFile implements ExampleSource, AutoCloseable {
     }
     Map<String, String> row = new LinkedHashMap<>();
     for (int i = 0; i < cells.length; i++) {
+      checkCell(columns.get(i), cells[i], where);
       row.put(columns.get(i), cells[i]);
     }
     return row;
@@ -342,7 +367,9 @@ public final class DataFile implements ExampleSource, AutoCloseable {
     Map<String, String> row = new LinkedHashMap<>();
     for (Map.Entry<String, JsonElement> e : o.entrySet()) {
       JsonElement v = e.getValue();
-      row.put(e.getKey(), v.isJsonNull() ? "" : v.isJsonPrimitive() ? v.getAsString() : v.toString());
+      String cell = v.isJsonNull() ? "" : v.isJsonPrimitive() ? v.getAsString() : v.toString();
+      checkCell(e.getKey(), cell, where);
+      row.put(e.getKey(), cell);
     }
     return row;
   }
@@ -463,7 +490,13 @@ public final class DataFile implements ExampleSource, AutoCloseable {
       String where = "data " + file + ", line " + line;
       if (!jsonl && columns.isEmpty()) {
         for (String c : csvCells(record, length, where)) {
-          columns.add(columns.isEmpty() && c.startsWith("\uFEFF") ? c.substring(1) : c);
+          String name = columns.isEmpty() && c.startsWith("\uFEFF") ? c.substring(1) : c;
+          if (columns.contains(name)) {
+            throw new InvalidInputException("data " + file + ": the header names column '" + name + "' twice"
+                + " (columns " + (columns.indexOf(name) + 1) + " and " + (columns.size() + 1) + "); each column"
+                + " needs a name of its own");
+          }
+          columns.add(name);
         }
         return;
       }

@@ -62,7 +62,14 @@ public final class HfCheckpoints {
     } catch (IOException | JsonParseException e) {
       throw new CheckpointException(configFile + ": cannot be read: " + e.getMessage(), e);
     }
-    return new Reader(config, SafeTensors.open(weightsFile), configFile.toString()).read();
+    SafeTensors weights = SafeTensors.open(weightsFile);
+    try {
+      return new Reader(config, weights, configFile.toString()).read();
+    } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NumberFormatException
+        | NullPointerException e) {
+      // A field of the wrong JSON kind (an object where a string belongs, ...).
+      throw new CheckpointException(configFile + ": a field has the wrong kind of value: " + e.getMessage(), e);
+    }
   }
 
   private static final class Reader {
@@ -76,7 +83,8 @@ public final class HfCheckpoints {
       this.json = json;
       this.st = st;
       this.source = source;
-      this.modelType = json.has("model_type") ? json.get("model_type").getAsString() : "";
+      this.modelType = json.has("model_type") && json.get("model_type").isJsonPrimitive()
+          ? json.get("model_type").getAsString() : "";
     }
 
     private int integer(String key) {
@@ -84,12 +92,30 @@ public final class HfCheckpoints {
       if (e == null || !e.isJsonPrimitive()) {
         throw new CheckpointException(source + ": " + key + " is missing; expected an integer");
       }
-      return e.getAsInt();
+      try {
+        if (!e.getAsJsonPrimitive().isNumber()) {
+          throw new NumberFormatException();
+        }
+        int v = e.getAsJsonPrimitive().getAsBigDecimal().intValueExact();
+        if (v < 0) {
+          throw new NumberFormatException();
+        }
+        return v;
+      } catch (NumberFormatException | ArithmeticException x) {
+        throw new CheckpointException(source + ": " + key + " is " + e + "; expected a whole number from 0 to "
+            + Integer.MAX_VALUE);
+      }
     }
 
     private float number(String key, float dflt) {
       JsonElement e = json.get(key);
-      return e == null || e.isJsonNull() ? dflt : e.getAsFloat();
+      if (e == null || e.isJsonNull()) {
+        return dflt;
+      }
+      if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) {
+        throw new CheckpointException(source + ": " + key + " is " + e + "; expected a number");
+      }
+      return e.getAsFloat();
     }
 
     /** Reads a tensor, checking its shape. */

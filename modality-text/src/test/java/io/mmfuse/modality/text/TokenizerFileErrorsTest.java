@@ -108,4 +108,23 @@ class TokenizerFileErrorsTest {
     assertThrows(InvalidConfigurationException.class, () -> t.encodePair("a", "b", true));
     assertEquals(2, t.encode("a b c", true).length());
   }
+
+  @Test
+  void fieldsOfTheWrongKindAreOneLineNotAStackTrace() throws Exception {
+    // Found by probing: each threw IllegalStateException, ClassCastException or IndexOutOfBoundsException.
+    com.google.gson.JsonObject bert = com.google.gson.JsonParser.parseString(bertJson()).getAsJsonObject();
+    com.google.gson.JsonObject truncation = bert.deepCopy();
+    truncation.addProperty("truncation", "yes");
+    com.google.gson.JsonObject sep = bert.deepCopy();
+    sep.add("post_processor", com.google.gson.JsonParser.parseString(
+        "{\"type\": \"BertProcessing\", \"sep\": [\"[SEP]\"], \"cls\": [\"[CLS]\", 101]}"));
+    String bpe = "{\"model\": {\"type\": \"BPE\", \"dropout\": {}, \"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2},"
+        + " \"merges\": [\"a b\"]}}";
+    String merge = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0, \"b\": 1, \"ab\": 2},"
+        + " \"merges\": [{\"a\": \"b\"}]}}";
+    for (String broken : new String[] {truncation.toString(), sep.toString(), bpe, merge}) {
+      String m = messageOf(broken);
+      assertTrue(m.startsWith("[MMF-CONFIG] tokenizer file t.json: "), m);
+    }
+  }
 }

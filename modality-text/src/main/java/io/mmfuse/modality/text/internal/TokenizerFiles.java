@@ -58,7 +58,15 @@ public final class TokenizerFiles {
       throw new InvalidConfigurationException(
           "tokenizer file " + source + ": not valid JSON (truncated or malformed): " + e.getMessage(), e);
     }
-    return new Reader(source).read(root);
+    try {
+      return new Reader(source).read(root);
+    } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NumberFormatException
+        | IndexOutOfBoundsException | NullPointerException e) {
+      // A field of the wrong JSON kind or length ("truncation": "yes", a sep of one element, a merge that is an
+      // object): said as what it is, not as a stack trace.
+      throw problem(source, "a field has the wrong kind of value (" + e.getClass().getSimpleName()
+          + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")");
+    }
   }
 
   public static HfTokenizer readBertVocab(Path file, boolean lowercase) {
