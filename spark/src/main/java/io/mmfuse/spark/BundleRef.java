@@ -2,7 +2,6 @@ package io.mmfuse.spark;
 
 import io.mmfuse.api.CheckpointException;
 import io.mmfuse.api.Specs;
-import io.mmfuse.api.plugin.ModalityRegistry;
 import io.mmfuse.api.proto.ModelSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,7 +40,7 @@ record BundleRef(String uri, String manifestHash) implements Serializable {
   }
 
   /** The bundle's model spec, read without loading the model (the driver needs only that). */
-  ModelSpec spec(Configuration conf, ModalityRegistry registry) {
+  ModelSpec spec(Configuration conf) {
     org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(uri);
     try {
       FileSystem fs = p.getFileSystem(conf);

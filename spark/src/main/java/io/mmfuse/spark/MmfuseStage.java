@@ -176,9 +176,10 @@ public abstract class MmfuseStage<S extends MmfuseStage<S>> extends Transformer 
     return BundleRef.resolve($(bundle), HadoopConf.get());
   }
 
-  /** The bundle's spec, read on the driver. */
+  /** The bundle's spec, read on the driver (the plugins loaded first: they register their settings types). */
   protected ModelSpec spec(BundleRef ref) {
-    return ref.spec(HadoopConf.get(), ExecutorModels.registry());
+    ExecutorModels.registry();
+    return ref.spec(HadoopConf.get());
   }
 
   /** Which columns feed which inputs of {@code spec} in {@code schema}, checked; {@code outputs} are not inputs. */

@@ -3,7 +3,6 @@ package io.mmfuse.spark;
 import io.mmfuse.api.TokenSequence;
 import io.mmfuse.api.proto.ModelSpec;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -74,8 +73,6 @@ public class MmfuseTokenizer extends MmfuseStage<MmfuseTokenizer> {
   private InputPlan plan(StructType schema) {
     BundleRef ref = bundleRef();
     ModelSpec spec = spec(ref);
-    Set<String> reserved = new LinkedHashSet<>();
-    spec.getInputsList().forEach(i -> reserved.add(i.getName() + InputPlan.TOKENS_SUFFIX));
     return plan(spec, schema, Set.of());
   }
 

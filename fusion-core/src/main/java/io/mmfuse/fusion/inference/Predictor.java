@@ -298,19 +298,7 @@ public final class Predictor implements AutoCloseable {
   }
 
   private List<float[]> runTokenized(List<Map<String, TokenSequence>> seqs, String output) {
-    List<float[]> out = new ArrayList<>();
-    for (int b = 0; b < seqs.size(); b += BATCH) {
-      List<Map<String, TokenSequence>> batch = seqs.subList(b, Math.min(seqs.size(), b + BATCH));
-      try (Call call = session.call()) {
-        call.feedInputs(config, Tokenizers.feeds(config, batch), inputTensors::get);
-        float[] p = call.fetch(outputTensors.get(output)).run().floats(0);
-        int width = p.length / batch.size();
-        for (int i = 0; i < batch.size(); i++) {
-          out.add(Arrays.copyOfRange(p, i * width, (i + 1) * width));
-        }
-      }
-    }
-    return out;
+    return outputsTokenized(seqs, List.of(output)).get(output);
   }
 
   /**
