@@ -69,6 +69,36 @@ class ResumeAndDeterminismTest {
   }
 
   @Test
+  void resumingAFinishedRunIsRefusedAndLeavesItsBundle(@TempDir Path dir) throws Exception {
+    Dataset d = Dataset.read(data(dir, "y"), "y", null);
+    TrainingConfig opt = TrainingConfig.builder().optEpochs(2).build();
+    ModelSpec spec = ModelSpec.getDefaultInstance();
+    Path out = dir.resolve("a");
+    new Trainer(opt, TrainingTest.REGISTRY).fit(spec, d, dir, out);
+    byte[] manifest = Files.readAllBytes(out.resolve(io.mmfuse.fusion.bundle.BundleReader.MANIFEST_FILE));
+    TrainingConfig resume = opt.toBuilder().optResume(true).build();
+    io.mmfuse.api.InvalidInputException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.mmfuse.api.InvalidInputException.class, () -> new Trainer(resume, TrainingTest.REGISTRY)
+            .fit(spec, d, dir, out));
+    assertTrue(e.getMessage().contains("nothing to resume at " + out + ": the run that wrote it finished"),
+        e.getMessage());
+    assertArrayEquals(manifest, Files.readAllBytes(out.resolve(io.mmfuse.fusion.bundle.BundleReader.MANIFEST_FILE)),
+        "the finished bundle is left as it was");
+
+    // With neither checkpoint nor bundle, --resume starts at epoch 1 and says so.
+    List<String> notes = new ArrayList<>();
+    Trainer.Result fresh = new Trainer(resume, TrainingTest.REGISTRY).addListener(new TrainingListener() {
+      @Override
+      public void onNote(String note) {
+        notes.add(note);
+      }
+    }).fit(spec, d, dir, dir.resolve("b"));
+    assertEquals(2, fresh.epochsRun());
+    assertTrue(notes.contains("no checkpoint in " + EpochCheckpoints.directory(dir.resolve("b"))
+        + "; starting at epoch 1"), notes.toString());
+  }
+
+  @Test
   void multiLabelAndRegressionHeadsTrain(@TempDir Path dir) throws Exception {
     Path csv = data(dir, "z");
     ModelSpec multi = ModelSpec.newBuilder().setHead(HeadSpec.newBuilder().setTask(Task.MULTI_LABEL)).build();

@@ -28,6 +28,11 @@ public final class EpochCheckpoints implements TrainingListener {
     return out.toAbsolutePath().resolveSibling(out.getFileName() + ".training");
   }
 
+  /** Whether a stopped run writing {@code out} left a checkpoint to resume from. */
+  public static boolean exists(Path out) {
+    return Files.isRegularFile(directory(out).resolve("state.properties"));
+  }
+
   /**
    * Where a stopped run stood.
    *

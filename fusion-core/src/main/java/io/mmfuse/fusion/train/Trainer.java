@@ -99,6 +99,14 @@ public final class Trainer {
    */
   public Result fit(ModelSpec specIn, ExampleSource trainingData, ExampleSource validation, Path specDir, Path out) {
     long start = System.nanoTime();
+    if (config.resume() && !EpochCheckpoints.exists(out)) {
+      if (java.nio.file.Files.isRegularFile(out.resolve(io.mmfuse.fusion.bundle.BundleReader.MANIFEST_FILE))) {
+        throw new InvalidInputException("nothing to resume at " + out + ": the run that wrote it finished (its"
+            + " bundle is there and no checkpoint is left in " + EpochCheckpoints.directory(out) + "); train without"
+            + " --resume to train it again");
+      }
+      tell(l -> l.onNote("no checkpoint in " + EpochCheckpoints.directory(out) + "; starting at epoch 1"));
+    }
     ModelSpec spec = ModelSpecs.withDefaults(specIn.getInputsCount() == 0
         ? specIn.toBuilder().addAllInputs(trainingData.inputs()).build() : specIn);
     ExampleSource data = validation == null ? trainingData : new Joined(trainingData, validation);
