@@ -62,7 +62,7 @@ public final class Specs {
   public static ModelSpec read(Path file) {
     String text;
     try {
-      text = Files.readString(file, StandardCharsets.UTF_8);
+      text = Limits.readText(file, m -> new InvalidConfigurationException("spec " + file + " " + m));
     } catch (IOException e) {
       throw new InvalidConfigurationException("spec " + file + ": cannot be read: " + e, e);
     }

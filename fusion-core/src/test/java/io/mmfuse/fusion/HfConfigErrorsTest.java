@@ -26,4 +26,16 @@ class HfConfigErrorsTest {
     String m2 = assertThrows(CheckpointException.class, () -> HfCheckpoints.read(dir)).getMessage();
     assertTrue(m2.contains("config.json") && m2.contains("wrong kind of value"), m2);
   }
+
+  @Test
+  void aConfigNestedPastTheDepthLimitIsRefused(@TempDir Path dir) throws Exception {
+    Path from = Path.of("src/test/resources/fixtures/hf/bert-tiny");
+    Files.copy(from.resolve("model.safetensors"), dir.resolve("model.safetensors"));
+    String config = Files.readString(from.resolve("config.json"));
+    Files.writeString(dir.resolve("config.json"), config.replaceFirst("\\{", "{\"deep\": " + "{\"a\": ".repeat(50_000)
+        + "1" + "}".repeat(50_000) + ","));
+    String m = assertThrows(CheckpointException.class, () -> HfCheckpoints.read(dir)).getMessage();
+    assertTrue(m.contains(dir.resolve("config.json") + ": cannot be read: arrays and objects nest deeper than 64"
+        + " levels at $.deep.a.a"), m);
+  }
 }

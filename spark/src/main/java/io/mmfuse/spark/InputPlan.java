@@ -307,7 +307,8 @@ final class InputPlan implements Serializable {
     try {
       org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(HadoopConf.get());
       try (InputStream in = fs.open(p)) {
-        return in.readAllBytes();
+        return io.mmfuse.api.Limits.read(in, io.mmfuse.api.Limits.IMAGE_BYTES,
+            m -> new InvalidInputException("file " + uri + " " + m));
       }
     } catch (java.io.FileNotFoundException e) {
       throw new InvalidInputException("file " + uri + " does not exist");

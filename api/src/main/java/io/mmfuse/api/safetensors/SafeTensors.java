@@ -3,7 +3,6 @@ package io.mmfuse.api.safetensors;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import io.mmfuse.api.CheckpointException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -65,13 +64,16 @@ public final class SafeTensors {
     all.get(header);
     JsonObject json;
     try {
-      JsonElement e = JsonParser.parseString(new String(header, StandardCharsets.UTF_8));
+      JsonElement e = io.mmfuse.api.Limits.parseJson(new String(header, StandardCharsets.UTF_8));
       if (!e.isJsonObject()) {
         throw bad(source, "the header is not a JSON object");
       }
       json = e.getAsJsonObject();
     } catch (JsonParseException e) {
       throw new CheckpointException("safetensors " + source + ": the header is not valid JSON: " + e.getMessage(), e);
+    }
+    if (io.mmfuse.api.Limits.TENSORS.exceeded(json.size())) {
+      throw bad(source, "the header lists " + io.mmfuse.api.Limits.TENSORS.refusal(json.size()));
     }
     all.position(8 + (int) headerLength);
     ByteBuffer data = all.slice().order(ByteOrder.LITTLE_ENDIAN);

@@ -1,7 +1,6 @@
 package io.mmfuse.fusion.bundle;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.mmfuse.api.CheckpointException;
 import io.mmfuse.api.Specs;
 import io.mmfuse.api.proto.ModelSpec;
@@ -46,7 +45,8 @@ public final class BundleReader {
     }
     JsonObject m;
     try {
-      m = JsonParser.parseString(Files.readString(manifestFile)).getAsJsonObject();
+      m = io.mmfuse.api.Limits.parseJson(io.mmfuse.api.Limits.readText(manifestFile,
+          x -> new CheckpointException("bundle " + dir + ": " + BundleLayout.MANIFEST + " " + x))).getAsJsonObject();
       if (!m.has("format") || !BundleLayout.FORMAT.equals(m.get("format").getAsString())) {
         throw new CheckpointException("bundle " + dir + ": format " + m.get("format") + "; expected "
             + BundleLayout.FORMAT + " (a bundle from an older mmfuse: train it again with this one)");

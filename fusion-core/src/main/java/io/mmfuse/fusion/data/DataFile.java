@@ -2,9 +2,9 @@ package io.mmfuse.fusion.data;
 
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.mmfuse.api.ColumnSample;
 import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.api.Limits;
 import io.mmfuse.api.MissingValues;
 import io.mmfuse.api.TokenizerFactory;
 import io.mmfuse.api.plugin.ModalityRegistry;
@@ -274,9 +274,9 @@ public final class DataFile implements ExampleSource, AutoCloseable {
   }
 
   private String checkedLabel(String value, int row) {
-    if (value.length() > MAX_LABEL_CHARS) {
-      throw new InvalidInputException(where(row) + ", label column '" + label + "': a label of " + value.length()
-          + " characters; the limit is " + MAX_LABEL_CHARS + " (-Dmmfuse.maxLabelChars); labels become class names");
+    if (Limits.LABEL_CHARS.exceeded(value.length())) {
+      throw new InvalidInputException(where(row) + ", label column '" + label + "': a label of "
+          + Limits.LABEL_CHARS.refusal(value.length()) + "; labels become class names");
     }
     return value;
   }
@@ -315,18 +315,13 @@ public final class DataFile implements ExampleSource, AutoCloseable {
   }
 
   /**
-   * The most characters a cell may hold (-Dmmfuse.maxCellChars, default 1,000,000): a row with a longer one is bad,
-   * and so skippable, rather than a class name or a table value of megabytes.
+   * A row with a cell longer than {@link Limits#CELL_CHARS} is bad, and so skippable, rather than a class name or a
+   * table value of megabytes.
    */
-  static final int MAX_CELL_CHARS = Integer.getInteger("mmfuse.maxCellChars", 1_000_000);
-
-  /** The most characters a label may hold (-Dmmfuse.maxLabelChars, default 1,000): labels become class names. */
-  static final int MAX_LABEL_CHARS = Integer.getInteger("mmfuse.maxLabelChars", 1_000);
-
   private static void checkCell(String column, String value, String where) {
-    if (value.length() > MAX_CELL_CHARS) {
-      throw new InvalidInputException(where + ", column '" + column + "': a cell of " + value.length()
-          + " characters; the limit is " + MAX_CELL_CHARS + " (-Dmmfuse.maxCellChars)");
+    if (Limits.CELL_CHARS.exceeded(value.length())) {
+      throw new InvalidInputException(where + ", column '" + column + "': a cell of "
+          + Limits.CELL_CHARS.refusal(value.length()));
     }
   }
 
@@ -360,9 +355,13 @@ public final class DataFile implements ExampleSource, AutoCloseable {
   private static Map<String, String> jsonRow(byte[] bytes, int length, String where) {
     JsonObject o;
     try {
-      o = JsonParser.parseString(new String(bytes, 0, length, StandardCharsets.UTF_8)).getAsJsonObject();
-    } catch (RuntimeException e) {
-      throw new InvalidInputException(where + ": not a JSON object", e);
+      JsonElement e = Limits.parseJson(new String(bytes, 0, length, StandardCharsets.UTF_8));
+      if (!e.isJsonObject()) {
+        throw new InvalidInputException(where + ": not a JSON object");
+      }
+      o = e.getAsJsonObject();
+    } catch (com.google.gson.JsonParseException e) {
+      throw new InvalidInputException(where + ": not a JSON object (" + e.getMessage() + ")", e);
     }
     Map<String, String> row = new LinkedHashMap<>();
     for (Map.Entry<String, JsonElement> e : o.entrySet()) {
@@ -418,6 +417,8 @@ public final class DataFile implements ExampleSource, AutoCloseable {
     final List<Skipped> skipped = new ArrayList<>();
     byte[] record = new byte[4096];
     int recordLength;
+    long recordLine;
+    final long maxRowBytes = Limits.ROW_BYTES.value();
 
     Scan(Path file, boolean jsonl, BadRows bad, String label, String group) {
       this.file = file;
@@ -431,7 +432,7 @@ public final class DataFile implements ExampleSource, AutoCloseable {
         long pos = 0;
         long line = 1;
         long start = 0;
-        long startLine = 1;
+        recordLine = 1;
         int state = FIELD_START;
         recordLength = 0;
         byte[] chunk = new byte[1 << 16];
@@ -443,9 +444,9 @@ public final class DataFile implements ExampleSource, AutoCloseable {
             if (b == '\n') {
               line++;
               if (jsonl || state != QUOTED) {
-                record(start, startLine);
+                record(start, recordLine);
                 start = pos;
-                startLine = line;
+                recordLine = line;
                 state = FIELD_START;
                 continue;
               }
@@ -461,7 +462,7 @@ public final class DataFile implements ExampleSource, AutoCloseable {
             }
           }
         }
-        record(start, startLine);
+        record(start, recordLine);
       }
       if (jsonl) {
         columns.addAll(seen);
@@ -471,6 +472,10 @@ public final class DataFile implements ExampleSource, AutoCloseable {
     }
 
     private void append(int b) {
+      if (recordLength >= maxRowBytes) {
+        throw new InvalidInputException("data " + file + ", line " + recordLine + ": a row of more than "
+            + Limits.ROW_BYTES.refusal(recordLength) + (jsonl ? "" : "; is a quote left open?"));
+      }
       if (recordLength == record.length) {
         record = Arrays.copyOf(record, record.length * 2);
       }
@@ -512,6 +517,10 @@ public final class DataFile implements ExampleSource, AutoCloseable {
         seen.addAll(row.keySet());
       }
       int index = offsets.size;
+      if (Limits.ROWS.exceeded(index + 1L)) {
+        throw new InvalidInputException("data " + file + ", line " + line + ": more than "
+            + Limits.ROWS.refusal(index));
+      }
       offsets.add(start, length, line);
       if (group != null) {
         if (index == groupIds.length) {

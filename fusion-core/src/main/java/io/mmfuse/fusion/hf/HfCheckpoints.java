@@ -3,7 +3,6 @@ package io.mmfuse.fusion.hf;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import io.mmfuse.api.CheckpointException;
 import io.mmfuse.api.UnsupportedFeatureException;
 import io.mmfuse.api.proto.PositionLayout;
@@ -54,7 +53,8 @@ public final class HfCheckpoints {
     }
     JsonObject config;
     try {
-      JsonElement e = JsonParser.parseString(Files.readString(configFile));
+      JsonElement e = io.mmfuse.api.Limits.parseJson(io.mmfuse.api.Limits.readText(configFile,
+          m -> new CheckpointException(configFile + ": " + m)));
       if (!e.isJsonObject()) {
         throw new CheckpointException(configFile + ": expected a JSON object");
       }

@@ -1,6 +1,7 @@
 package io.mmfuse.modality.image;
 
 import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.api.Limits;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -74,7 +75,7 @@ public final class ImageDecoder {
   public RgbImage decode(Path file) {
     byte[] bytes;
     try {
-      bytes = Files.readAllBytes(file);
+      bytes = Limits.read(file, Limits.IMAGE_BYTES, m -> new InvalidInputException("image " + file + " " + m));
     } catch (IOException e) {
       throw new InvalidInputException("image " + file + ": cannot be read: " + e, e);
     }
@@ -84,7 +85,8 @@ public final class ImageDecoder {
   /** Decodes an image from a stream; {@code name} names it in errors. */
   public RgbImage decode(InputStream in, String name) {
     try {
-      return decode(in.readAllBytes(), name);
+      return decode(Limits.read(in, Limits.IMAGE_BYTES, m -> new InvalidInputException("image " + name + " " + m)),
+          name);
     } catch (IOException e) {
       throw new InvalidInputException("image " + name + ": cannot be read: " + e, e);
     }
@@ -94,6 +96,9 @@ public final class ImageDecoder {
   public RgbImage decode(byte[] bytes, String name) {
     if (bytes.length == 0) {
       throw new InvalidInputException("image " + name + ": the file is empty (0 bytes); expected an image");
+    }
+    if (Limits.IMAGE_BYTES.exceeded(bytes.length)) {
+      throw new InvalidInputException("image " + name + " has " + Limits.IMAGE_BYTES.refusal(bytes.length));
     }
     // mmfuse's JpegDecoder takes 4:4:4 and grey sequential JPEGs and every progressive one it can; sequential
     // JPEGs with subsampled chroma go to the JDK's libjpeg, which is faster at those (a 640x480 4:2:0 photo:

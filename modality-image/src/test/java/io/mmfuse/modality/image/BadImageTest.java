@@ -201,4 +201,26 @@ class BadImageTest {
       }
     }
   }
+
+  @Test
+  void anImageOverTheByteLimitIsRefusedFromAFileAStreamAndBytes() throws Exception {
+    Path file = Fixtures.file("china.jpg");
+    byte[] bytes = Files.readAllBytes(file);
+    String size = String.format(java.util.Locale.ROOT, "%,d", bytes.length);
+    System.setProperty("mmfuse.maxImageBytes", "50000");
+    try {
+      ImageDecoder d = new ImageDecoder();
+      String m = assertThrows(InvalidInputException.class, () -> d.decode(file)).getMessage();
+      assertTrue(m.contains("image " + file + " has " + size + " bytes; the limit is 50,000"
+          + " (-Dmmfuse.maxImageBytes)"), m);
+      m = assertThrows(InvalidInputException.class,
+          () -> d.decode(new java.io.ByteArrayInputStream(bytes), "upload")).getMessage();
+      assertTrue(m.contains("image upload has more than 50,000 bytes; the limit is 50,000"), m);
+      m = assertThrows(InvalidInputException.class, () -> d.decode(bytes, "cell")).getMessage();
+      assertTrue(m.contains("image cell has " + size + " bytes; the limit is 50,000"), m);
+    } finally {
+      System.clearProperty("mmfuse.maxImageBytes");
+    }
+    assertEquals(640, new ImageDecoder().decode(file).width(), "decoded under the default limit");
+  }
 }

@@ -1,6 +1,7 @@
 package io.mmfuse.modality.table;
 
 import io.mmfuse.api.InvalidInputException;
+import io.mmfuse.api.Limits;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.Reader;
@@ -100,6 +101,15 @@ public final class CsvTables {
           throw new InvalidInputException(
               "table " + source + ": row " + record.getRecordNumber() + " (line " + parser.getCurrentLineNumber()
                   + ") has " + cells.length + " cells; expected " + columns.size() + " like the header");
+        }
+        for (int c = 0; c < cells.length; c++) {
+          if (Limits.CELL_CHARS.exceeded(cells[c].length())) {
+            throw new InvalidInputException("table " + source + ": row " + record.getRecordNumber() + ", column '"
+                + columns.get(c) + "': a cell of " + Limits.CELL_CHARS.refusal(cells[c].length()));
+          }
+        }
+        if (Limits.ROWS.exceeded(rows.size() + 1L)) {
+          throw new InvalidInputException("table " + source + ": more than " + Limits.ROWS.refusal(rows.size()));
         }
         rows.add(cells);
       }

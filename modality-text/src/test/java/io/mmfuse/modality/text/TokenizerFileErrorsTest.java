@@ -127,4 +127,54 @@ class TokenizerFileErrorsTest {
       assertTrue(m.startsWith("[MMF-CONFIG] tokenizer file t.json: "), m);
     }
   }
+
+  static <T> T withProperty(String name, String value, java.util.function.Supplier<T> body) {
+    System.setProperty(name, value);
+    try {
+      return body.get();
+    } finally {
+      System.clearProperty(name);
+    }
+  }
+
+  @Test
+  void aTokenizerFileOverTheSizeLimitIsRefusedUnread() throws Exception {
+    Path file = Fixtures.file(Fixtures.BERT);
+    long size = Files.size(file);
+    String m = withProperty("mmfuse.maxConfigBytes", "10000", () -> assertThrows(InvalidConfigurationException.class,
+        () -> HfTokenizer.fromFile(file)).getMessage());
+    assertTrue(m.contains("tokenizer file " + file + " has " + String.format(java.util.Locale.ROOT, "%,d", size)
+        + " bytes; the limit is 10,000 (-Dmmfuse.maxConfigBytes)"), m);
+  }
+
+  @Test
+  void aVocabularyOverTheLimitIsRefusedInBothFormats(@TempDir Path dir) throws Exception {
+    String m = withProperty("mmfuse.maxVocabulary", "1000", () -> {
+      try {
+        return messageOf(bertJson());
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    });
+    assertTrue(m.contains("model.vocab: the vocabulary has 30,522 tokens; the limit is 1,000"
+        + " (-Dmmfuse.maxVocabulary)"), m);
+    Path vocab = dir.resolve("vocab.txt");
+    StringBuilder sb = new StringBuilder("[PAD]\n[UNK]\n[CLS]\n[SEP]\n");
+    for (int i = 0; i < 2000; i++) {
+      sb.append("w").append(i).append('\n');
+    }
+    Files.writeString(vocab, sb.toString());
+    String v = withProperty("mmfuse.maxVocabulary", "1000", () -> assertThrows(InvalidConfigurationException.class,
+        () -> HfTokenizer.fromBertVocab(vocab, true)).getMessage());
+    assertTrue(v.contains("the vocabulary has 2,004 tokens; the limit is 1,000 (-Dmmfuse.maxVocabulary)"), v);
+  }
+
+  @Test
+  void aTokenizerFileNestedPastTheDepthLimitIsRefused() throws Exception {
+    String json = bertJson().replaceFirst("\"normalizer\":", "\"deep\": " + "[".repeat(100_000)
+        + "]".repeat(100_000) + ", \"normalizer\":");
+    String m = messageOf(json);
+    assertTrue(m.contains("tokenizer file t.json: not valid JSON (truncated or malformed): arrays and objects nest"
+        + " deeper than 64 levels at $.deep"), m);
+  }
 }

@@ -4,17 +4,12 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
-import com.google.gson.JsonParser;
 import io.mmfuse.api.InvalidConfigurationException;
+import io.mmfuse.api.Limits;
 import io.mmfuse.api.UnsupportedFeatureException;
 import io.mmfuse.modality.text.HfTokenizer;
 import io.mmfuse.modality.text.Truncation;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer.Form;
 import java.util.ArrayList;
@@ -32,15 +27,7 @@ public final class TokenizerFiles {
 
   private static String readUtf8(Path file) {
     try {
-      byte[] bytes = Files.readAllBytes(file);
-      return StandardCharsets.UTF_8
-          .newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(bytes))
-          .toString();
-    } catch (CharacterCodingException e) {
-      throw new InvalidConfigurationException("tokenizer file " + file + ": not valid UTF-8", e);
+      return Limits.readText(file, m -> new InvalidConfigurationException("tokenizer file " + file + " " + m));
     } catch (IOException e) {
       throw new InvalidConfigurationException("tokenizer file " + file + ": cannot be read: " + e, e);
     }
@@ -49,7 +36,7 @@ public final class TokenizerFiles {
   public static HfTokenizer parseTokenizerJson(String json, String source) {
     JsonObject root;
     try {
-      JsonElement e = JsonParser.parseString(json);
+      JsonElement e = Limits.parseJson(json);
       if (!e.isJsonObject()) {
         throw problem(source, "expected a JSON object at the top level, found " + kind(e));
       }
@@ -76,6 +63,9 @@ public final class TokenizerFiles {
     int n = lines.length;
     if (n > 0 && lines[n - 1].isEmpty()) {
       n--;
+    }
+    if (Limits.VOCABULARY.exceeded(n)) {
+      throw problem(file.toString(), "the vocabulary has " + Limits.VOCABULARY.refusal(n));
     }
     for (int i = 0; i < n; i++) {
       vocab.put(lines[i].stripTrailing(), i);
@@ -294,6 +284,9 @@ public final class TokenizerFiles {
       if (v == null || !v.isJsonObject()) {
         throw bad("model.vocab", "expected an object of token to id, found " + (v == null ? "nothing" : kind(v)));
       }
+      if (Limits.VOCABULARY.exceeded(v.getAsJsonObject().size())) {
+        throw bad("model.vocab", "the vocabulary has " + Limits.VOCABULARY.refusal(v.getAsJsonObject().size()));
+      }
       Map<String, Integer> vocab = new HashMap<>();
       for (Map.Entry<String, JsonElement> entry : v.getAsJsonObject().entrySet()) {
         vocab.put(entry.getKey(), integer(entry.getValue(), "model.vocab[\"" + entry.getKey() + "\"]"));
@@ -349,6 +342,10 @@ public final class TokenizerFiles {
 
     List<String[]> merges(JsonObject model) {
       JsonArray list = array(model, "merges", "model");
+      if (Limits.VOCABULARY.exceeded(list.size())) {
+        throw bad("model.merges", "the list has " + Limits.VOCABULARY.refusal(list.size()).replaceFirst(" tokens",
+            " merges"));
+      }
       List<String[]> merges = new ArrayList<>(list.size());
       for (int i = 0; i < list.size(); i++) {
         JsonElement m = list.get(i);
