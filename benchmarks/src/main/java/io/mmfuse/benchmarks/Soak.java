@@ -56,6 +56,7 @@ public final class Soak {
           long i;
           while ((i = done.getAndIncrement()) < total) {
             Map<String, Object> ex = new LinkedHashMap<>(rows.get(r.nextInt(rows.size())));
+            String kind = "good input";
             if (r.nextInt(10) == 0) {
               switch (r.nextInt(3)) {
                 case 0 -> {
@@ -65,23 +66,35 @@ public final class Soak {
                   junk[1] = (byte) 0xD8;
                   if (image != null) {
                     ex.put(image, junk);
+                    kind = "corrupt JPEG";
                   } else {
                     ex.replaceAll((k, v) -> null);
+                    kind = "every input missing";
                   }
                 }
-                case 1 -> ex.replaceAll((k, v) -> null);
-                default -> ex.replaceAll((k, v) -> 42L);
+                case 1 -> {
+                  ex.replaceAll((k, v) -> null);
+                  kind = "every input missing";
+                }
+                default -> {
+                  ex.replaceAll((k, v) -> 42L);
+                  kind = "values of the wrong type";
+                }
               }
             }
+            String outcome;
             try {
               p.predict(ex);
-              ok.increment();
+              outcome = "predicted";
             } catch (MmfuseException e) {
-              errors.computeIfAbsent(e.getClass().getSimpleName() + " " + e.getMessage().replaceAll("\\].*", "]"),
-                  k -> new LongAdder()).increment();
-            } catch (RuntimeException e) {
-              errors.computeIfAbsent("UNEXPECTED " + e.getClass().getName(), k -> new LongAdder()).increment();
+              outcome = e.getClass().getSimpleName() + " " + e.getMessage().replaceAll("\\].*", "]");
+            } catch (RuntimeException | Error e) {
+              outcome = "UNEXPECTED " + e.getClass().getName();
             }
+            // Counted by what went in and what came out: a good input predicted, each bad one refused.
+            String key = kind + " -> " + outcome;
+            (key.equals("good input -> predicted") ? ok : errors.computeIfAbsent(key, k -> new LongAdder()))
+                .increment();
             if ((i + 1) % Math.max(1, total / 10) == 0) {
               System.out.printf("%10d %8.1f %10d%n", i + 1, (System.nanoTime() - t0) / 1e9, rssMb());
             }
@@ -90,8 +103,8 @@ public final class Soak {
       }
       pool.shutdown();
       pool.awaitTermination(7, TimeUnit.DAYS);
-      System.out.println("ok: " + ok.sum());
-      errors.forEach((k, v) -> System.out.println("error " + k + ": " + v.sum()));
+      System.out.println("good input -> predicted: " + ok.sum());
+      new java.util.TreeMap<>(errors).forEach((k, v) -> System.out.println(k + ": " + v.sum()));
     }
   }
 
