@@ -10,6 +10,7 @@ import io.mmfuse.api.proto.Task;
 import io.mmfuse.examples.bench.Workloads.Workload;
 import io.mmfuse.fusion.data.Dataset;
 import io.mmfuse.fusion.graph.FusionConfig;
+import io.mmfuse.fusion.inference.BatchingPredictor;
 import io.mmfuse.fusion.inference.Predictor;
 import io.mmfuse.fusion.internal.Checksums;
 import io.mmfuse.fusion.session.Call;
@@ -73,6 +74,8 @@ public final class Bench {
   private final boolean quick;
   /** Seconds each measurement runs at least (the full run's; quick and smoke runs scale it down). */
   private final double seconds;
+  /** mm-small's float32 forward rate at batch 16 in this run: what the batching predictor is measured against. */
+  private double smallForward = Double.NaN;
   private final ModalityRegistry registry;
   private final PrintWriter log;
   private final Path work;
@@ -110,7 +113,7 @@ public final class Bench {
       workloads.add(w.name(), variants);
     }
     out.add("workloads", workloads);
-    out.add("predict_latency_ms", latency());
+    out.add("predict_latency_ms", latency(peak));
     out.add("preprocessing", preprocessing());
     JsonObject settings = new JsonObject();
     settings.addProperty("quick", quick);
@@ -122,16 +125,27 @@ public final class Bench {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  private static JsonObject machine() {
+  private JsonObject machine() {
+    io.mmfuse.runtime.CpuFeatures cpu = io.mmfuse.runtime.CpuFeatures.detect();
     JsonObject m = new JsonObject();
-    m.addProperty("cores", Runtime.getRuntime().availableProcessors());
-    try {
-      Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name")).findFirst()
-          .ifPresent(l -> m.addProperty("cpu", l.substring(l.indexOf(':') + 1).trim()));
-    } catch (IOException e) {
-      // Not Linux: the core count says enough.
-    }
+    m.addProperty("cores", cpu.cores());
+    m.addProperty("cpu", cpu.model());
+    m.addProperty("vendor", cpu.vendor());
+    com.google.gson.JsonArray features = new com.google.gson.JsonArray();
+    cpu.summary().forEach(features::add);
+    m.add("cpu_features", features);
+    m.addProperty("amx", cpu.amx());
+    m.addProperty("avx512_bf16", cpu.avx512Bf16());
     m.addProperty("java", System.getProperty("java.version"));
+    // What the policies choose here (the workloads below run every variant whatever the choice).
+    io.mmfuse.runtime.PrecisionPolicy.Choice auto = io.mmfuse.runtime.PrecisionPolicy.choose(Precision.AUTO, false,
+        false);
+    JsonObject choices = new JsonObject();
+    choices.addProperty("precision_auto", auto.used().name());
+    choices.addProperty("precision_reason", auto.reason());
+    choices.addProperty("xla", "off (the default; docs/performance.md says when to turn it on)");
+    m.add("choices", choices);
+    line("cpu: %s; precision AUTO -> %s (%s)", cpu.describe(), auto.used(), auto.reason());
     return m;
   }
 
@@ -176,6 +190,9 @@ public final class Bench {
         session(v.xla()))) {
       model.initializeRandom(1);
       double forward = rate(() -> model.predict(feeds), minSteps, seconds) * w.batch();
+      if (w == Workloads.SMALL && v.name().equals("default")) {
+        smallForward = forward;
+      }
       int[] step = {0};
       double train = rate(() -> model.trainStep(feeds, labels, 1e-5f, step[0]++), minSteps, seconds) * w.batch();
       double flops = w.forwardFlops();
@@ -250,7 +267,7 @@ public final class Bench {
   // ---------------------------------------------------------------------------------------------------------------
 
   /** Trains a small text+image+table mm-small model for one epoch, then times single predictions. */
-  private JsonObject latency() throws IOException {
+  private JsonObject latency(double peakGflops) throws IOException {
     Path data = work.resolve("latency");
     Files.createDirectories(data);
     List<String> vocab = vocabulary();
@@ -280,7 +297,11 @@ public final class Bench {
     }
     Files.write(data.resolve("data.csv"), rows);
     JsonObject out = new JsonObject();
-    for (Precision p : List.of(Precision.FLOAT32, Precision.MIXED_BFLOAT16)) {
+    // One example's matrix products at the matmul peak: the floor no prediction can beat on this CPU.
+    double floorMs = Workloads.SMALL.forwardFlops() / (peakGflops * 1e9) * 1e3;
+    out.addProperty("flop_floor_ms", round(floorMs));
+    // Bundles serve in float32 whatever they trained in, so only float32 is timed here.
+    for (Precision p : List.of(Precision.FLOAT32)) {
       Workload w = Workloads.SMALL;
       String spec = """
           inputs { name: "text" modality: "text"
@@ -311,6 +332,8 @@ public final class Bench {
           if (key.equals("float32_default_threads")) {
             out.addProperty("p50", l.get("p50").getAsDouble());
             out.addProperty("p99", l.get("p99").getAsDouble());
+            out.addProperty("p50_of_floor", round(l.get("p50").getAsDouble() / floorMs));
+            out.add("batching", batching(predictor, examples));
           }
           out.add(key, l);
           line("predict latency (mm-small, text+image+table, one example, %s, %s): p50 %.2f ms, p99 %.2f ms",
@@ -318,6 +341,68 @@ public final class Bench {
         }
       }
       Checksums.deleteTree(bundle);
+    }
+    return out;
+  }
+
+  /**
+   * Callers that each make one blocking prediction after another through one {@link BatchingPredictor} (batches of
+   * up to 16, 2 ms wait): examples/s against mm-small's batch-16 forward rate, and each caller's p50 / p99.
+   */
+  private JsonObject batching(Predictor predictor, List<Map<String, Object>> examples) {
+    JsonObject out = new JsonObject();
+    out.addProperty("batch16_forward_samples_per_s", round(smallForward));
+    for (int callers : List.of(1, 8, 32)) {
+      double span = Math.max(this.seconds * 3, 0.05);
+      java.util.concurrent.ConcurrentLinkedQueue<Double> ms = new java.util.concurrent.ConcurrentLinkedQueue<>();
+      BatchingPredictor.Stats stats;
+      long t0;
+      long t1;
+      try (BatchingPredictor b = BatchingPredictor.over(predictor, BatchingPredictor.Options.defaults())) {
+        for (int i = 0; i < 2 * callers; i++) {
+          b.predict(examples.get(i % examples.size()));
+        }
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(callers);
+        long stop = System.nanoTime() + (long) (span * 1e9);
+        t0 = System.nanoTime();
+        List<java.util.concurrent.Future<?>> running = new ArrayList<>();
+        BatchingPredictor.Stats before = b.stats();
+        for (int c = 0; c < callers; c++) {
+          int seed = c;
+          running.add(pool.submit(() -> {
+            int i = seed;
+            while (System.nanoTime() < stop) {
+              long s = System.nanoTime();
+              b.predict(examples.get(i++ % examples.size()));
+              ms.add((System.nanoTime() - s) / 1e6);
+            }
+          }));
+        }
+        for (java.util.concurrent.Future<?> f : running) {
+          try {
+            f.get();
+          } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("batching caller failed: " + e, e);
+          }
+        }
+        t1 = System.nanoTime();
+        pool.shutdown();
+        BatchingPredictor.Stats after = b.stats();
+        stats = new BatchingPredictor.Stats(after.requests() - before.requests(), 0, 0, 0,
+            after.batches() - before.batches(), after.examples() - before.examples(), 0);
+      }
+      double[] sorted = ms.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+      double rate = sorted.length / ((t1 - t0) / 1e9);
+      JsonObject o = new JsonObject();
+      o.addProperty("samples_per_s", round(rate));
+      o.addProperty("of_batch16_forward", round(rate / smallForward));
+      o.addProperty("p50_ms", round(sorted[sorted.length / 2]));
+      o.addProperty("p99_ms", round(sorted[Math.max(0, (int) Math.ceil(sorted.length * 0.99) - 1)]));
+      o.addProperty("mean_batch", round(stats.batches() == 0 ? 0 : (double) stats.examples() / stats.batches()));
+      out.add(callers + "_callers", o);
+      line("batching predictor, %2d callers: %6.1f examples/s (%3.0f%% of batch-16 forward), p50 %.1f ms, p99 %.1f"
+          + " ms, mean batch %.1f", callers, rate, 100 * rate / smallForward, o.get("p50_ms").getAsDouble(),
+          o.get("p99_ms").getAsDouble(), o.get("mean_batch").getAsDouble());
     }
     return out;
   }

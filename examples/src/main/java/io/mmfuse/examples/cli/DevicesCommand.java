@@ -19,6 +19,11 @@ final class DevicesCommand implements Callable<Integer> {
     for (DeviceInfo d : new CApiDeviceLister(null).devices()) {
       out.println(d.name() + "\t" + d.type() + "\t" + d.memoryBytes());
     }
+    io.mmfuse.runtime.CpuFeatures cpu = io.mmfuse.runtime.CpuFeatures.detect();
+    io.mmfuse.runtime.PrecisionPolicy.Choice auto = io.mmfuse.runtime.PrecisionPolicy.choose(
+        io.mmfuse.api.proto.Precision.AUTO, false, false);
+    out.println("cpu\t" + cpu.describe());
+    out.println("precision AUTO\t" + auto.used() + " (" + auto.reason() + ")");
     out.flush();
     return 0;
   }

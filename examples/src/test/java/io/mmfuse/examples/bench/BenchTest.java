@@ -73,10 +73,30 @@ class BenchTest {
     JsonObject latency = r.getAsJsonObject("predict_latency_ms");
     assertTrue(latency.get("p50").getAsDouble() > 0);
     assertTrue(latency.get("p50").getAsDouble() <= latency.get("p99").getAsDouble());
-    for (String key : new String[] {"float32_default_threads", "float32_intra1_inter2", "bf16_default_threads",
-        "bf16_intra1_inter2"}) {
+    for (String key : new String[] {"float32_default_threads", "float32_intra1_inter2"}) {
       assertTrue(latency.getAsJsonObject(key).get("p50").getAsDouble() > 0, key);
     }
+    double floor = Workloads.SMALL.forwardFlops() / (peak * 1e9) * 1e3;
+    assertEquals(floor, latency.get("flop_floor_ms").getAsDouble(), 0.01 + 1e-3 * floor);
+    assertEquals(latency.get("p50").getAsDouble() / latency.get("flop_floor_ms").getAsDouble(),
+        latency.get("p50_of_floor").getAsDouble(), 0.01 * latency.get("p50_of_floor").getAsDouble() + 0.01);
+    JsonObject batching = latency.getAsJsonObject("batching");
+    double forward16 = small.getAsJsonObject("default").get("forward_samples_per_s").getAsDouble();
+    assertEquals(forward16, batching.get("batch16_forward_samples_per_s").getAsDouble(), 1e-3 * forward16 + 1e-3);
+    for (String callers : new String[] {"1_callers", "8_callers", "32_callers"}) {
+      JsonObject o = batching.getAsJsonObject(callers);
+      double rate = o.get("samples_per_s").getAsDouble();
+      assertTrue(rate > 0 && o.get("p50_ms").getAsDouble() <= o.get("p99_ms").getAsDouble(), callers);
+      assertEquals(rate / forward16, o.get("of_batch16_forward").getAsDouble(), 0.002 + 1e-3 * rate / forward16);
+      assertTrue(o.get("mean_batch").getAsDouble() >= 1 && o.get("mean_batch").getAsDouble() <= 16, callers);
+    }
+    assertEquals(1.0, batching.getAsJsonObject("1_callers").get("mean_batch").getAsDouble(), 1e-9,
+        "one blocking caller has nobody to batch with");
+    JsonObject machine = r.getAsJsonObject("machine");
+    assertEquals(io.mmfuse.runtime.CpuFeatures.detect().summary().size(),
+        machine.getAsJsonArray("cpu_features").size());
+    assertEquals(io.mmfuse.runtime.CpuFeatures.detect().amx() ? "MIXED_BFLOAT16" : "FLOAT32",
+        machine.getAsJsonObject("choices").get("precision_auto").getAsString());
     assertTrue(r.getAsJsonObject("preprocessing").get("wordpiece_tokens_per_s").getAsLong() > 0);
     assertTrue(r.getAsJsonObject("preprocessing").get("vit_images_per_s").getAsDouble() > 0);
     assertTrue(log.toString().contains("mm-small xla+bf16"), log.toString());

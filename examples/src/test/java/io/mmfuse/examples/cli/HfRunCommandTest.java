@@ -100,5 +100,7 @@ class HfRunCommandTest {
     String out = PluginJars.run(err, "devices");
     assertEquals("0", err.get(1), err.get(0));
     assertTrue(out.lines().anyMatch(l -> l.matches(".*device:CPU:0\\tCPU\\t\\d+")), out);
+    assertTrue(out.contains("cpu\t" + io.mmfuse.runtime.CpuFeatures.detect().describe() + "\n"), out);
+    assertTrue(out.lines().anyMatch(l -> l.matches("precision AUTO\t(FLOAT32|MIXED_BFLOAT16) \\(.+\\)")), out);
   }
 }

@@ -189,16 +189,31 @@ class TrainingTest {
 
   @Test
   void mixedPrecisionTrainingStillConverges() throws Exception {
+    // Forced, so that bfloat16 trains on any CPU (without AMX the policy would train in float32).
     ModelSpec mixed = ModelSpec.newBuilder().setBackbone(io.mmfuse.fusion.graph.ModelSpecs.defaultBackbone()
-        .toBuilder().setPrecision(io.mmfuse.api.proto.Precision.MIXED_BFLOAT16)).build();
+        .toBuilder().setPrecision(io.mmfuse.api.proto.Precision.MIXED_BFLOAT16).setForcePrecision(true)).build();
     Path model = dir.resolve("cancer-bf16");
     Trainer.Result r = new Trainer(TrainingConfig.builder().optEpochs(20).build(), REGISTRY)
         .fit(mixed, Dataset.read(cancerTrain, "diagnosis", null), dir, model);
     assertEquals(io.mmfuse.api.proto.Precision.MIXED_BFLOAT16, r.spec().getBackbone().getPrecision());
+    JsonObject machine = JsonParser.parseString(Files.readString(model.resolve("manifest.json"))).getAsJsonObject()
+        .getAsJsonObject("provenance").getAsJsonObject("machine");
+    assertEquals("MIXED_BFLOAT16", machine.getAsJsonObject("precision").get("used").getAsString(), machine.toString());
+    assertEquals(io.mmfuse.runtime.CpuFeatures.detect().describe(), machine.get("cpu").getAsString());
+    assertEquals(0, bfloat16Nodes(model), "the serving graph is float32 whatever the model trained in");
     double accuracy = heldOutAccuracy(model, cancerTest, "diagnosis");
     System.out.printf("breast cancer, bfloat16 mixed precision: %.1f s, held-out accuracy %.3f%n", r.seconds(),
         accuracy);
     assertTrue(accuracy >= 0.93, "held-out accuracy with bfloat16 " + accuracy);
+  }
+
+  /** Nodes of a bundle's SavedModel graph that compute in bfloat16 (an attribute of that type). */
+  static long bfloat16Nodes(Path bundle) throws Exception {
+    org.tensorflow.proto.SavedModel saved = org.tensorflow.proto.SavedModel.parseFrom(
+        Files.readAllBytes(bundle.resolve("saved_model/saved_model.pb")));
+    return saved.getMetaGraphs(0).getGraphDef().getNodeList().stream()
+        .filter(n -> n.getAttrMap().values().stream().anyMatch(v -> v.getType() == org.tensorflow.proto.DataType.DT_BFLOAT16))
+        .count();
   }
 
   @Test

@@ -18,9 +18,11 @@ import java.util.Properties;
  * @param tensorflowVersion the version of the TensorFlow runtime that trained it
  * @param split how the rows were split into training and validation (kind, counts, seed, fraction, group column or
  *     validation file); empty when not recorded
+ * @param machine the machine it trained on and what was chosen for it (CPU and its features, device, precision
+ *     asked and used); empty when not recorded
  */
 public record Provenance(JsonObject training, long seed, String dataFile, String dataSha256, String mmfuseVersion,
-    String tensorflowVersion, JsonObject split) {
+    String tensorflowVersion, JsonObject split, JsonObject machine) {
 
   public Provenance {
     Objects.requireNonNull(training, "training");
@@ -29,6 +31,12 @@ public record Provenance(JsonObject training, long seed, String dataFile, String
     Objects.requireNonNull(mmfuseVersion, "mmfuseVersion");
     Objects.requireNonNull(tensorflowVersion, "tensorflowVersion");
     Objects.requireNonNull(split, "split");
+    Objects.requireNonNull(machine, "machine");
+  }
+
+  /** This provenance with the machine it trained on. */
+  public Provenance withMachine(JsonObject m) {
+    return new Provenance(training, seed, dataFile, dataSha256, mmfuseVersion, tensorflowVersion, split, m);
   }
 
   /** This run's provenance: the versions are this build's and the loaded TensorFlow's. */
@@ -39,7 +47,7 @@ public record Provenance(JsonObject training, long seed, String dataFile, String
   /** This run's provenance, with the split it validated on. */
   public static Provenance of(JsonObject training, long seed, String dataFile, String dataSha256, JsonObject split) {
     return new Provenance(training, seed, dataFile, dataSha256, buildVersion(), org.tensorflow.TensorFlow.version(),
-        split);
+        split, new JsonObject());
   }
 
   /** The version of this mmfuse build, from the build's own resource. */
@@ -67,6 +75,7 @@ public record Provenance(JsonObject training, long seed, String dataFile, String
     o.add("data", data);
     o.add("training", training);
     o.add("split", split);
+    o.add("machine", machine);
     return o;
   }
 
@@ -74,6 +83,7 @@ public record Provenance(JsonObject training, long seed, String dataFile, String
     JsonObject data = o.getAsJsonObject("data");
     return new Provenance(o.getAsJsonObject("training"), o.get("seed").getAsLong(), data.get("file").getAsString(),
         data.get("sha256").getAsString(), o.get("mmfuse").getAsString(), o.get("tensorflow").getAsString(),
-        o.has("split") ? o.getAsJsonObject("split") : new JsonObject());
+        o.has("split") ? o.getAsJsonObject("split") : new JsonObject(),
+        o.has("machine") ? o.getAsJsonObject("machine") : new JsonObject());
   }
 }

@@ -48,7 +48,9 @@ public record EncoderConfig(
   }
 
   public EncoderConfig {
-    if (precision == null || precision == Precision.PRECISION_UNSPECIFIED) {
+    // A graph's arithmetic is concrete: AUTO is resolved for the machine (io.mmfuse.runtime.PrecisionPolicy) before a
+    // graph is built, and a graph built without that is float32.
+    if (precision == null || precision == Precision.PRECISION_UNSPECIFIED || precision == Precision.AUTO) {
       precision = Precision.FLOAT32;
     }
     if (precision == Precision.UNRECOGNIZED) {

@@ -21,6 +21,7 @@ import io.mmfuse.fusion.graph.FusionStrategies;
 import io.mmfuse.fusion.graph.ModelSpecs;
 import io.mmfuse.fusion.graph.Weight;
 import io.mmfuse.fusion.internal.Checksums;
+import io.mmfuse.runtime.PrecisionPolicy;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
 import java.io.IOException;
@@ -139,13 +140,16 @@ public final class Trainer {
       Fitted fitted = fitTokenizers(spec, data, fitOn, specDir, bundle.directory());
       spec = fitted.spec();
       fitted.summaries().forEach((input, summary) -> tell(l -> l.onNote("input '" + input + "': " + summary)));
+      TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(RuntimeOptions.fromSpec(spec.getRuntime()));
+      placement.warning().ifPresent(w -> tell(l -> l.onNote(w)));
+      PrecisionPolicy.Choice precision = PrecisionPolicy.choose(spec.getBackbone().getPrecision(),
+          spec.getBackbone().getForcePrecision(), placement.gpu());
+      precision.warning().ifPresent(w -> tell(l -> l.onNote(w)));
       FusionConfig fusion = ModelSpecs.fusionConfig(spec, fitted.tokenizers().spaces(),
-          FusionStrategies.of(registry));
+          FusionStrategies.of(registry)).withPrecision(precision.used());
       TokenCache cache = config.tokenCache() == null ? null : openCache(spec, trainingData, validation, data,
           fitted.tokenizers(), bundle.directory());
       Run run = new Run(fusion, labels, split, data, fitted.tokenizers(), pipeline, cache);
-      TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(RuntimeOptions.fromSpec(spec.getRuntime()));
-      placement.warning().ifPresent(w -> tell(l -> l.onNote(w)));
       try (TrainingModel model = TrainingModel.create(fusion, labels.task(), labels.outputs(),
           spec.getHead().getProjectionWidth(), AdamW.of(config.weightDecay(), config.clipNorm()), placement.config());
           TokenCache closing = cache) {
@@ -155,10 +159,12 @@ public final class Trainer {
         io.mmfuse.api.proto.BackboneSpec b = spec.getBackbone();
         tell(l -> l.onNote(String.format(java.util.Locale.ROOT, "model: %,d parameters; backbone width %d, %d"
             + " layers, %d heads, feed-forward %d, fusion %s, dropout %.2f; %s, %d classes/outputs; batch %d, lr %.0e,"
-            + " at most %d epochs, patience %d", count, b.getWidth(), b.getLayers(), b.getHeads(), b.getFfnWidth(),
+            + " at most %d epochs, patience %d; %s (%s)", count, b.getWidth(), b.getLayers(), b.getHeads(), b.getFfnWidth(),
             contrastive ? "by side (contrastive)" : b.getFusion().isEmpty() ? "concat" : b.getFusion(),
             b.getDropout(), labels.task(), contrastive ? 0 : labels.outputs(),
-            config.batchSize(), config.learningRate(), config.epochs(), config.patience())));
+            config.batchSize(), config.learningRate(), config.epochs(), config.patience(),
+            precision.used() == io.mmfuse.api.proto.Precision.FLOAT32 ? "float32" : "mixed bfloat16",
+            precision.asked() + ": " + precision.reason())));
         tell(l -> l.onNote("input: " + (pipeline.threads() == 0 ? "read on the training thread"
             : pipeline.threads() + " worker thread" + (pipeline.threads() == 1 ? "" : "s")) + ", up to "
             + pipeline.depth() + " batches read ahead" + (config.lengthBuckets() ? ", length buckets" : "")));
@@ -172,7 +178,7 @@ public final class Trainer {
         Run.Predicted predicted = run.predict(model, split.validation(), o.epochsRun() + 1);
         Map<String, Double> metrics = run.metrics(predicted);
         model.exportTo(bundle);
-        bundle.commit(spec, provenance(trainingData, splitRecord));
+        bundle.commit(spec, provenance(trainingData, splitRecord).withMachine(machine(precision, placement)));
         checkpoints.delete();
         if (run.incomplete > 0) {
           tell(l -> l.onNote("skipped " + run.incomplete + " pair(s) with a side missing (" + run.incompleteWhere
@@ -278,6 +284,24 @@ public final class Trainer {
 
   private Provenance provenance(ExampleSource data, com.google.gson.JsonObject split) {
     return Provenance.of(config.toJson(), config.seed(), data.source(), sha(data), split);
+  }
+
+  /** The machine the run trained on and the choices made for it (the manifest's provenance.machine). */
+  private static com.google.gson.JsonObject machine(PrecisionPolicy.Choice precision,
+      TensorFlowRuntime.Placement placement) {
+    io.mmfuse.runtime.CpuFeatures cpu = io.mmfuse.runtime.CpuFeatures.detect();
+    com.google.gson.JsonObject m = new com.google.gson.JsonObject();
+    m.addProperty("cpu", cpu.describe());
+    com.google.gson.JsonArray features = new com.google.gson.JsonArray();
+    cpu.summary().forEach(features::add);
+    m.add("cpu_features", features);
+    m.addProperty("device", placement.deviceType() + ":" + placement.deviceIndex());
+    com.google.gson.JsonObject p = new com.google.gson.JsonObject();
+    p.addProperty("asked", precision.asked().name());
+    p.addProperty("used", precision.used().name());
+    p.addProperty("reason", precision.reason());
+    m.add("precision", p);
+    return m;
   }
 
   private static String sha(ExampleSource data) {

@@ -30,10 +30,17 @@ public final class TrainingModel implements AutoCloseable {
 
   private final TrainingGraph graph;
   private final ModelSession session;
+  private final int projectionWidth;
+  private final AdamW optimizer;
+  private final ConfigProto sessionConfig;
 
-  private TrainingModel(TrainingGraph graph, ModelSession session) {
+  private TrainingModel(TrainingGraph graph, ModelSession session, int projectionWidth, AdamW optimizer,
+      ConfigProto sessionConfig) {
     this.graph = graph;
     this.session = session;
+    this.projectionWidth = projectionWidth;
+    this.optimizer = optimizer;
+    this.sessionConfig = sessionConfig;
   }
 
   /** Builds the training graph and its session (null config: TensorFlow's defaults). */
@@ -53,7 +60,7 @@ public final class TrainingModel implements AutoCloseable {
       g.close();
       throw e;
     }
-    return new TrainingModel(built, ModelSession.create(g, sessionConfig));
+    return new TrainingModel(built, ModelSession.create(g, sessionConfig), projectionWidth, optimizer, sessionConfig);
   }
 
   /** The fused model inside. */
@@ -171,7 +178,18 @@ public final class TrainingModel implements AutoCloseable {
 
   /** Writes this model's SavedModel, with the serving signature of {@link TrainingGraph#servingSignature()}. */
   public void exportTo(BundleWriter bundle) {
-    bundle.savedModel(session.session(), graph.servingSignature());
+    FusionConfig config = graph.model().config();
+    if (config.encoder().precision() == io.mmfuse.api.proto.Precision.FLOAT32) {
+      bundle.savedModel(session.session(), graph.servingSignature());
+      return;
+    }
+    // The serving graph is float32 whatever the model trained in: bfloat16 is fast only on some machines, and a
+    // bundle must run well on any. The trained weights are float32 already (mixed precision casts at each product).
+    try (TrainingModel serving = create(config.withPrecision(io.mmfuse.api.proto.Precision.FLOAT32), graph.task(),
+        graph.outputs(), projectionWidth, optimizer, sessionConfig)) {
+      serving.load(weights(), "the trained weights");
+      serving.exportTo(bundle);
+    }
   }
 
   @Override

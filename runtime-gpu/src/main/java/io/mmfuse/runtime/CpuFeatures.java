@@ -1,0 +1,129 @@
+package io.mmfuse.runtime;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * What this machine's CPU can do that decides how fast TensorFlow's kernels run: on x86, AVX2, AVX-512, AVX512_BF16
+ * and AMX; on ARM, BF16. Read from {@code /proc/cpuinfo} on Linux (the kernel's flags, which also say what the
+ * kernel has enabled); elsewhere nothing is known and every feature reads absent, so the choices that depend on them
+ * fall back to float32.
+ *
+ * @param arch the JVM's {@code os.arch}
+ * @param vendor e.g. {@code GenuineIntel}, {@code AuthenticAMD} (empty when unknown)
+ * @param model the CPU's model name (empty when unknown)
+ * @param cores processors available to the JVM
+ * @param flags the kernel's feature flags, lower case
+ */
+public record CpuFeatures(String arch, String vendor, String model, int cores, Set<String> flags) {
+  private static final CpuFeatures DETECTED = read(Path.of("/proc/cpuinfo"));
+
+  /** The features that bear on speed, in the order {@link #summary()} lists them. */
+  private static final List<String> RELEVANT = List.of("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
+      "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8", "bf16", "sve", "asimd");
+
+  public CpuFeatures {
+    flags = Collections.unmodifiableSet(new LinkedHashSet<>(flags));
+  }
+
+  /** This machine's CPU (read once). */
+  public static CpuFeatures detect() {
+    return DETECTED;
+  }
+
+  static CpuFeatures read(Path cpuinfo) {
+    String arch = System.getProperty("os.arch", "");
+    int cores = Runtime.getRuntime().availableProcessors();
+    try {
+      return parse(Files.readString(cpuinfo, StandardCharsets.UTF_8), arch, cores);
+    } catch (IOException | RuntimeException e) {
+      return new CpuFeatures(arch, "", "", cores, Set.of());
+    }
+  }
+
+  /** Reads the first processor's block of a {@code /proc/cpuinfo} text. */
+  public static CpuFeatures parse(String cpuinfo, String arch, int cores) {
+    String vendor = "";
+    String model = "";
+    Set<String> flags = new LinkedHashSet<>();
+    for (String line : cpuinfo.split("\n")) {
+      if (line.isBlank() && !flags.isEmpty()) {
+        break;
+      }
+      int colon = line.indexOf(':');
+      if (colon < 0) {
+        continue;
+      }
+      String key = line.substring(0, colon).strip().toLowerCase(Locale.ROOT);
+      String value = line.substring(colon + 1).strip();
+      switch (key) {
+        case "vendor_id", "cpu implementer" -> vendor = vendor.isEmpty() ? value : vendor;
+        case "model name" -> model = model.isEmpty() ? value : model;
+        // x86 says "flags", ARM "features".
+        case "flags", "features" -> {
+          if (flags.isEmpty()) {
+            flags.addAll(Arrays.asList(value.toLowerCase(Locale.ROOT).split("\\s+")));
+          }
+        }
+        default -> { }
+      }
+    }
+    return new CpuFeatures(arch, vendor, model, cores, flags);
+  }
+
+  public boolean has(String flag) {
+    return flags.contains(flag);
+  }
+
+  /** AMX tiles with bfloat16 (Intel Sapphire Rapids and later). */
+  public boolean amx() {
+    return has("amx_tile") && has("amx_bf16");
+  }
+
+  public boolean avx512() {
+    return has("avx512f");
+  }
+
+  /** AVX-512 bfloat16 dot products (Cooper Lake, AMD Zen 4 and later); slower than AMX, faster than emulation. */
+  public boolean avx512Bf16() {
+    return has("avx512_bf16");
+  }
+
+  public boolean avx2() {
+    return has("avx2");
+  }
+
+  /** Any bfloat16 arithmetic in hardware: AMX, AVX512_BF16 or ARM's BF16. */
+  public boolean nativeBfloat16() {
+    return amx() || avx512Bf16() || has("bf16");
+  }
+
+  /** The features present that bear on speed, e.g. {@code [avx2, fma, avx512f, avx512_bf16]}. */
+  public List<String> summary() {
+    List<String> out = new ArrayList<>();
+    for (String f : RELEVANT) {
+      if (has(f)) {
+        out.add(f);
+      }
+    }
+    return out;
+  }
+
+  /** One line: "AMD EPYC (AuthenticAMD, amd64, 2 cores): avx2 fma avx512f avx512_bf16; no AMX". */
+  public String describe() {
+    String name = model.isEmpty() ? "unknown CPU" : model;
+    String features = flags.isEmpty() ? "features unknown" : summary().isEmpty() ? "none of AVX2, AVX-512, AMX"
+        : String.join(" ", summary());
+    String amx = flags.isEmpty() || amx() ? "" : "; no AMX";
+    return name + " (" + (vendor.isEmpty() ? "" : vendor + ", ") + arch + ", " + cores + " cores): " + features + amx;
+  }
+}

@@ -1,0 +1,74 @@
+package io.mmfuse.runtime;
+
+import io.mmfuse.api.InvalidConfigurationException;
+import io.mmfuse.api.proto.Precision;
+import java.util.Optional;
+
+/**
+ * Which arithmetic a model trains in on this machine, from what the spec asks for and what the CPU can do
+ * (docs/performance.md has the measurements behind it):
+ *
+ * <ul>
+ *   <li>{@code FLOAT32}: float32.
+ *   <li>{@code AUTO} (and unset): {@code MIXED_BFLOAT16} on a CPU with AMX, where TensorFlow's bfloat16 matrix products
+ *       ran at 4.2x float32's rate and mm-small trained 1.45x faster; float32 everywhere else: without AMX the
+ *       bfloat16 products ran no faster than float32's (AVX-512 with AVX512_BF16) or slower (AVX2), and the casts
+ *       around them made the model slower (5x on AVX2). On a GPU, float32 (bfloat16 is not measured there).
+ *   <li>{@code MIXED_BFLOAT16}: as asked on a CPU with AMX or on a GPU; elsewhere float32 with one warning that says
+ *       why, unless {@code force_precision} is set, when it runs as asked, with the warning.
+ * </ul>
+ *
+ * The choice depends on the machine, so it is recorded with the run (the bundle's manifest), never in the model: a
+ * bundle's serving graph is float32 whatever it trained in.
+ */
+public final class PrecisionPolicy {
+  private PrecisionPolicy() {}
+
+  /**
+   * What was chosen.
+   *
+   * @param asked the spec's precision ({@code AUTO} for unset)
+   * @param used the precision the graph is built with
+   * @param reason why, in a few words
+   * @param warning a line to show the user when the choice differs from what was asked for, or is slow
+   */
+  public record Choice(Precision asked, Precision used, String reason, Optional<String> warning) {}
+
+  /** The choice for a model placed on {@code gpu} or on this machine's CPU. */
+  public static Choice choose(Precision asked, boolean force, boolean gpu) {
+    return choose(asked, force, gpu, CpuFeatures.detect());
+  }
+
+  /** The choice for a model placed on {@code gpu} or on the CPU {@code cpu}. */
+  public static Choice choose(Precision asked, boolean force, boolean gpu, CpuFeatures cpu) {
+    Precision a = asked == null || asked == Precision.PRECISION_UNSPECIFIED ? Precision.AUTO : asked;
+    if (a == Precision.UNRECOGNIZED) {
+      throw new InvalidConfigurationException("backbone precision: not one this version knows; expected AUTO,"
+          + " FLOAT32 or MIXED_BFLOAT16");
+    }
+    if (a == Precision.FLOAT32) {
+      return new Choice(a, Precision.FLOAT32, "asked for", Optional.empty());
+    }
+    if (gpu) {
+      return a == Precision.AUTO
+          ? new Choice(a, Precision.FLOAT32, "GPU: float32 (bfloat16 is not measured on GPUs)", Optional.empty())
+          : new Choice(a, Precision.MIXED_BFLOAT16, "asked for, on a GPU", Optional.empty());
+    }
+    if (cpu.amx()) {
+      return new Choice(a, Precision.MIXED_BFLOAT16, "the CPU has AMX (bfloat16 matrix products in hardware)",
+          Optional.empty());
+    }
+    String why = "this CPU has no AMX (" + cpu.describe() + "); without it TensorFlow's bfloat16 matrix products are"
+        + " no faster than float32's, and mixed precision made models slower, up to 5x on an AVX2-only CPU";
+    if (a == Precision.AUTO) {
+      return new Choice(a, Precision.FLOAT32, "no AMX", Optional.empty());
+    }
+    if (force) {
+      return new Choice(a, Precision.MIXED_BFLOAT16, "forced (force_precision)", Optional.of("warning: precision"
+          + " MIXED_BFLOAT16 is forced, but " + why + "; expect training to be slower than in float32"));
+    }
+    return new Choice(a, Precision.FLOAT32, "no AMX: MIXED_BFLOAT16 asked for, float32 used", Optional.of(
+        "warning: precision MIXED_BFLOAT16 asked for, training in float32 instead: " + why + ". Set"
+            + " backbone.force_precision: true to train in bfloat16 anyway"));
+  }
+}

@@ -1,0 +1,84 @@
+package io.mmfuse.runtime;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.mmfuse.api.proto.Precision;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** CPU features read from cpuinfo texts, and the precision each machine gets. */
+class PrecisionPolicyTest {
+  static CpuFeatures cpu(String name) throws Exception {
+    return CpuFeatures.parse(Files.readString(Path.of("src/test/resources/cpuinfo", name)), "amd64", 2);
+  }
+
+  @Test
+  void featuresAreReadFromTheKernelsFlags() throws Exception {
+    CpuFeatures zen4 = cpu("epyc-zen4.txt");
+    assertEquals("AMD EPYC", zen4.model());
+    assertEquals("AuthenticAMD", zen4.vendor());
+    assertTrue(zen4.avx2() && zen4.avx512() && zen4.avx512Bf16() && zen4.nativeBfloat16());
+    assertFalse(zen4.amx());
+    assertEquals(List.of("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16"), zen4.summary());
+    assertEquals("AMD EPYC (AuthenticAMD, amd64, 2 cores): avx2 fma avx512f avx512_vnni avx512_bf16; no AMX",
+        zen4.describe());
+    CpuFeatures xeon = cpu("xeon-amx.txt");
+    assertTrue(xeon.amx() && xeon.avx512Bf16());
+    assertTrue(xeon.summary().containsAll(List.of("amx_tile", "amx_bf16", "avx512_fp16")));
+    CpuFeatures avx2 = cpu("epyc-avx2.txt");
+    assertTrue(avx2.avx2());
+    assertFalse(avx2.avx512() || avx2.nativeBfloat16() || avx2.amx());
+    CpuFeatures arm = CpuFeatures.parse(Files.readString(Path.of("src/test/resources/cpuinfo/arm-neoverse.txt")),
+        "aarch64", 4);
+    assertTrue(arm.nativeBfloat16() && arm.has("sve"));
+    assertFalse(arm.amx() || arm.avx2());
+    CpuFeatures unknown = CpuFeatures.parse("", "amd64", 2);
+    assertEquals("unknown CPU (amd64, 2 cores): features unknown", unknown.describe());
+  }
+
+  @Test
+  void autoTakesBfloat16OnlyWithAmx() throws Exception {
+    assertEquals(Precision.MIXED_BFLOAT16,
+        PrecisionPolicy.choose(Precision.AUTO, false, false, cpu("xeon-amx.txt")).used());
+    for (String other : List.of("epyc-zen4.txt", "epyc-avx2.txt")) {
+      PrecisionPolicy.Choice c = PrecisionPolicy.choose(Precision.PRECISION_UNSPECIFIED, false, false, cpu(other));
+      assertEquals(Precision.AUTO, c.asked(), "unset reads as AUTO");
+      assertEquals(Precision.FLOAT32, c.used(), other);
+      assertTrue(c.warning().isEmpty(), "AUTO does what it says without a warning");
+    }
+    assertEquals(Precision.FLOAT32, PrecisionPolicy.choose(Precision.AUTO, false, true, cpu("xeon-amx.txt")).used(),
+        "on a GPU AUTO is float32");
+  }
+
+  @Test
+  void bfloat16WithoutAmxWarnsAndRunsFloat32UnlessForced() throws Exception {
+    PrecisionPolicy.Choice c = PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, false, false, cpu("epyc-avx2.txt"));
+    assertEquals(Precision.FLOAT32, c.used());
+    String w = c.warning().orElseThrow();
+    assertTrue(w.startsWith("warning: precision MIXED_BFLOAT16 asked for, training in float32 instead: this CPU has"
+        + " no AMX (AMD EPYC 7B12"), w);
+    assertTrue(w.endsWith("Set backbone.force_precision: true to train in bfloat16 anyway"), w);
+    PrecisionPolicy.Choice forced = PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, true, false,
+        cpu("epyc-zen4.txt"));
+    assertEquals(Precision.MIXED_BFLOAT16, forced.used());
+    assertTrue(forced.warning().orElseThrow().startsWith("warning: precision MIXED_BFLOAT16 is forced"));
+    PrecisionPolicy.Choice amx = PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, false, false, cpu("xeon-amx.txt"));
+    assertEquals(Precision.MIXED_BFLOAT16, amx.used());
+    assertTrue(amx.warning().isEmpty());
+    assertEquals(Precision.FLOAT32, PrecisionPolicy.choose(Precision.FLOAT32, true, false, cpu("xeon-amx.txt"))
+        .used(), "float32 asked for is float32 everywhere");
+  }
+
+  @Test
+  void thisMachinesCpuIsRead() {
+    CpuFeatures here = CpuFeatures.detect();
+    assertEquals(Runtime.getRuntime().availableProcessors(), here.cores());
+    if (Files.isReadable(Path.of("/proc/cpuinfo"))) {
+      assertFalse(here.flags().isEmpty(), "Linux lists the CPU's flags");
+    }
+  }
+}
