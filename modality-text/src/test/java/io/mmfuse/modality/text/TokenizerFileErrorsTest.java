@@ -177,4 +177,13 @@ class TokenizerFileErrorsTest {
     assertTrue(m.contains("tokenizer file t.json: not valid JSON (truncated or malformed): arrays and objects nest"
         + " deeper than 64 levels at $.deep"), m);
   }
+
+  @Test
+  void aPartsOwnCheckNamesTheFile() throws Exception {
+    String json = bertJson().replaceFirst("\"truncation\":\\s*null", "\"truncation\": {\"direction\": \"Right\","
+        + " \"max_length\": 0, \"strategy\": \"LongestFirst\", \"stride\": 0}");
+    assertTrue(json.contains("\"max_length\": 0"), "the fixture has \"truncation\": null to replace");
+    String m = messageOf(json);
+    assertTrue(m.contains("tokenizer file t.json: truncation: max length must be > 0, found 0"), m);
+  }
 }

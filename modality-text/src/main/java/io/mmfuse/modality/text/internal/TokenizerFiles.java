@@ -47,6 +47,10 @@ public final class TokenizerFiles {
     }
     try {
       return new Reader(source).read(root);
+    } catch (InvalidConfigurationException e) {
+      // A part's own check ("truncation: max length must be > 0") says what, not which file.
+      throw e.detail().contains(source) ? e : new InvalidConfigurationException("tokenizer file " + source + ": "
+          + e.detail(), e);
     } catch (IllegalStateException | UnsupportedOperationException | ClassCastException | NumberFormatException
         | IndexOutOfBoundsException | NullPointerException e) {
       // A field of the wrong JSON kind or length ("truncation": "yes", a sep of one element, a merge that is an
