@@ -66,6 +66,13 @@ final class JpegStructure {
           throw new InvalidInputException("image " + name + ": corrupt JPEG: the frame header at byte " + (p - 2)
               + " is " + length + " bytes long; expected at least 8");
         }
+        int precision = d[p + 2] & 0xff;
+        if (precision != 8) {
+          // libjpeg as the JDK and Pillow build it takes 8 bits a sample only; say so rather than "corrupt".
+          throw new InvalidInputException("image " + name + ": a " + precision + "-bit JPEG (frame header "
+              + String.format("FF%02X", marker) + " at byte " + (p - 2) + "); only 8-bit JPEGs are supported, as in"
+              + " Pillow: convert it to 8 bits");
+        }
         height = ((d[p + 3] & 0xff) << 8) | (d[p + 4] & 0xff);
         width = ((d[p + 5] & 0xff) << 8) | (d[p + 6] & 0xff);
         int comps = d[p + 7] & 0xff;

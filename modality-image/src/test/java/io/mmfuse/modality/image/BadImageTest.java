@@ -223,4 +223,12 @@ class BadImageTest {
     }
     assertEquals(640, new ImageDecoder().decode(file).width(), "decoded under the default limit");
   }
+
+  @Test
+  void aTwelveBitJpegIsRefusedAsWhatItIs() throws Exception {
+    Path file = Fixtures.file("pil/grey12_16x8.jpg");
+    String m = assertThrows(InvalidInputException.class, () -> new ImageDecoder().decode(file)).getMessage();
+    assertTrue(m.contains("image " + file + ": "), m);
+    assertTrue(m.contains("12-bit"), m);
+  }
 }
