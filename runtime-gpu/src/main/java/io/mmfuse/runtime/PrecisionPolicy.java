@@ -11,9 +11,10 @@ import java.util.Optional;
  * <ul>
  *   <li>{@code FLOAT32}: float32.
  *   <li>{@code AUTO} (and unset): {@code MIXED_BFLOAT16} on a CPU with AMX, where TensorFlow's bfloat16 matrix products
- *       ran at 4.2x float32's rate and mm-small trained 1.45x faster; float32 everywhere else: without AMX the
- *       bfloat16 products ran no faster than float32's (AVX-512 with AVX512_BF16) or slower (AVX2), and the casts
- *       around them made the model slower (5x on AVX2). On a GPU, float32 (bfloat16 is not measured there).
+ *       ran at 4.2x float32's rate and mm-small trained 1.45x faster; float32 everywhere else. With AVX512_BF16 and
+ *       no AMX (AMD Zen 4) the bfloat16 products ran at 1.9x float32's rate, but the casts around each one cost more
+ *       than that saved: mm-small ran 0.88x as fast forward and 0.93x in training. With AVX2 only, bfloat16 products
+ *       were slower than float32's and the model 5x slower. On a GPU, float32 (bfloat16 is not measured there).
  *   <li>{@code MIXED_BFLOAT16}: as asked on a CPU with AMX or on a GPU; elsewhere float32 with one warning that says
  *       why, unless {@code force_precision} is set, when it runs as asked, with the warning.
  * </ul>
@@ -58,8 +59,8 @@ public final class PrecisionPolicy {
       return new Choice(a, Precision.MIXED_BFLOAT16, "the CPU has AMX (bfloat16 matrix products in hardware)",
           Optional.empty());
     }
-    String why = "this CPU has no AMX (" + cpu.describe() + "); without it TensorFlow's bfloat16 matrix products are"
-        + " no faster than float32's, and mixed precision made models slower, up to 5x on an AVX2-only CPU";
+    String why = "this CPU has no AMX (" + cpu.describe() + "); without it mixed precision made models slower than"
+        + " float32: 0.88x forward and 0.93x in training with AVX512_BF16, 5x slower with AVX2 only";
     if (a == Precision.AUTO) {
       return new Choice(a, Precision.FLOAT32, "no AMX", Optional.empty());
     }
