@@ -10,13 +10,12 @@ import java.util.Optional;
  *
  * <ul>
  *   <li>{@code FLOAT32}: float32.
- *   <li>{@code AUTO} (and unset): {@code MIXED_BFLOAT16} on a CPU with AMX, where TensorFlow's bfloat16 matrix products
- *       ran at 4.2x float32's rate and mm-small trained 1.45x faster; float32 everywhere else. With AVX512_BF16 and
- *       no AMX (AMD Zen 4) the bfloat16 products ran at 1.9x float32's rate, but the casts around each one cost more
- *       than that saved: mm-small ran 0.88x as fast forward and 0.93x in training. With AVX2 only, bfloat16 products
- *       were slower than float32's and the model 5x slower. On a GPU, float32 (bfloat16 is not measured there).
- *   <li>{@code MIXED_BFLOAT16}: as asked on a CPU with AMX or on a GPU; elsewhere float32 with one warning that says
- *       why, unless {@code force_precision} is set, when it runs as asked, with the warning.
+ *   <li>{@code AUTO} (and unset): {@code MIXED_BFLOAT16} on an x86 CPU with bfloat16 in hardware, AMX or
+ *       AVX512_BF16, where mm-small trained 1.45x (Xeon with AMX) and 1.02x to 1.24x (AMD Zen 4) faster than in
+ *       float32; float32 everywhere else: with AVX2 only, bfloat16 ran 5x slower. ARM's BF16 and GPUs are not
+ *       measured here, so they get float32.
+ *   <li>{@code MIXED_BFLOAT16}: as asked where AUTO would take it, and on a GPU; elsewhere float32 with one warning
+ *       that says why, unless {@code force_precision} is set, when it runs as asked, with the warning.
  * </ul>
  *
  * The choice depends on the machine, so it is recorded with the run (the bundle's manifest), never in the model: a
@@ -34,6 +33,11 @@ public final class PrecisionPolicy {
    * @param warning a line to show the user when the choice differs from what was asked for, or is slow
    */
   public record Choice(Precision asked, Precision used, String reason, Optional<String> warning) {}
+
+  /** Whether mixed bfloat16 was measured faster than float32 on CPUs like {@code cpu}: x86 with AMX or AVX512_BF16. */
+  public static boolean fastBfloat16(CpuFeatures cpu) {
+    return cpu.amx() || cpu.avx512Bf16();
+  }
 
   /** The choice for a model placed on {@code gpu} or on this machine's CPU. */
   public static Choice choose(Precision asked, boolean force, boolean gpu) {
@@ -55,14 +59,14 @@ public final class PrecisionPolicy {
           ? new Choice(a, Precision.FLOAT32, "GPU: float32 (bfloat16 is not measured on GPUs)", Optional.empty())
           : new Choice(a, Precision.MIXED_BFLOAT16, "asked for, on a GPU", Optional.empty());
     }
-    if (cpu.amx()) {
-      return new Choice(a, Precision.MIXED_BFLOAT16, "the CPU has AMX (bfloat16 matrix products in hardware)",
-          Optional.empty());
+    if (fastBfloat16(cpu)) {
+      return new Choice(a, Precision.MIXED_BFLOAT16, "the CPU has " + (cpu.amx() ? "AMX" : "AVX512_BF16")
+          + " (bfloat16 matrix products in hardware)", Optional.empty());
     }
-    String why = "this CPU has no AMX (" + cpu.describe() + "); without it mixed precision made models slower than"
-        + " float32: 0.88x forward and 0.93x in training with AVX512_BF16, 5x slower with AVX2 only";
+    String why = "this CPU has neither AMX nor AVX512_BF16 (" + cpu.describe() + "); without them mixed precision"
+        + " trained 5x slower than float32 on an AVX2-only CPU";
     if (a == Precision.AUTO) {
-      return new Choice(a, Precision.FLOAT32, "no AMX", Optional.empty());
+      return new Choice(a, Precision.FLOAT32, "no AMX or AVX512_BF16", Optional.empty());
     }
     if (force) {
       return new Choice(a, Precision.MIXED_BFLOAT16, "forced (force_precision)", Optional.of("warning: precision"

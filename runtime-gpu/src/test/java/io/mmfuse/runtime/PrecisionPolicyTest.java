@@ -41,15 +41,21 @@ class PrecisionPolicyTest {
   }
 
   @Test
-  void autoTakesBfloat16OnlyWithAmx() throws Exception {
-    assertEquals(Precision.MIXED_BFLOAT16,
-        PrecisionPolicy.choose(Precision.AUTO, false, false, cpu("xeon-amx.txt")).used());
-    for (String other : List.of("epyc-zen4.txt", "epyc-avx2.txt")) {
-      PrecisionPolicy.Choice c = PrecisionPolicy.choose(Precision.PRECISION_UNSPECIFIED, false, false, cpu(other));
-      assertEquals(Precision.AUTO, c.asked(), "unset reads as AUTO");
-      assertEquals(Precision.FLOAT32, c.used(), other);
-      assertTrue(c.warning().isEmpty(), "AUTO does what it says without a warning");
+  void autoTakesBfloat16WithAmxOrAvx512Bf16() throws Exception {
+    for (String fast : List.of("xeon-amx.txt", "epyc-zen4.txt")) {
+      PrecisionPolicy.Choice c = PrecisionPolicy.choose(Precision.AUTO, false, false, cpu(fast));
+      assertEquals(Precision.MIXED_BFLOAT16, c.used(), fast);
+      assertTrue(c.reason().contains(fast.startsWith("xeon") ? "AMX" : "AVX512_BF16"), c.reason());
     }
+    PrecisionPolicy.Choice avx2 = PrecisionPolicy.choose(Precision.PRECISION_UNSPECIFIED, false, false,
+        cpu("epyc-avx2.txt"));
+    assertEquals(Precision.AUTO, avx2.asked(), "unset reads as AUTO");
+    assertEquals(Precision.FLOAT32, avx2.used());
+    assertTrue(avx2.warning().isEmpty(), "AUTO does what it says without a warning");
+    CpuFeatures arm = CpuFeatures.parse(Files.readString(Path.of("src/test/resources/cpuinfo/arm-neoverse.txt")),
+        "aarch64", 4);
+    assertEquals(Precision.FLOAT32, PrecisionPolicy.choose(Precision.AUTO, false, false, arm).used(),
+        "ARM's BF16 is not measured: float32");
     assertEquals(Precision.FLOAT32, PrecisionPolicy.choose(Precision.AUTO, false, true, cpu("xeon-amx.txt")).used(),
         "on a GPU AUTO is float32");
   }
@@ -60,15 +66,17 @@ class PrecisionPolicyTest {
     assertEquals(Precision.FLOAT32, c.used());
     String w = c.warning().orElseThrow();
     assertTrue(w.startsWith("warning: precision MIXED_BFLOAT16 asked for, training in float32 instead: this CPU has"
-        + " no AMX (AMD EPYC 7B12"), w);
+        + " neither AMX nor AVX512_BF16 (AMD EPYC 7B12"), w);
     assertTrue(w.endsWith("Set backbone.force_precision: true to train in bfloat16 anyway"), w);
     PrecisionPolicy.Choice forced = PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, true, false,
-        cpu("epyc-zen4.txt"));
+        cpu("epyc-avx2.txt"));
     assertEquals(Precision.MIXED_BFLOAT16, forced.used());
     assertTrue(forced.warning().orElseThrow().startsWith("warning: precision MIXED_BFLOAT16 is forced"));
-    PrecisionPolicy.Choice amx = PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, false, false, cpu("xeon-amx.txt"));
-    assertEquals(Precision.MIXED_BFLOAT16, amx.used());
-    assertTrue(amx.warning().isEmpty());
+    for (String fast : List.of("xeon-amx.txt", "epyc-zen4.txt")) {
+      PrecisionPolicy.Choice asked = PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, false, false, cpu(fast));
+      assertEquals(Precision.MIXED_BFLOAT16, asked.used(), fast);
+      assertTrue(asked.warning().isEmpty(), fast);
+    }
     assertEquals(Precision.FLOAT32, PrecisionPolicy.choose(Precision.FLOAT32, true, false, cpu("xeon-amx.txt"))
         .used(), "float32 asked for is float32 everywhere");
   }

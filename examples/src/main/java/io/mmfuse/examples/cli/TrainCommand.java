@@ -111,6 +111,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--cosine", description = "Cosine learning-rate decay after warmup (default: linear).")
   boolean cosine;
 
+  @Option(names = "--lazy-embeddings", description = "Update only the rows of the token embedding tables that a"
+      + " batch uses (lazy AdamW: unused rows keep their weights and moments; faster with large vocabularies).")
+  boolean lazyEmbeddings;
+
   @Option(names = "--modality-dropout", paramLabel = "P",
       description = "Drop each input of a training example with this probability (default 0).")
   Float modalityDropout;
@@ -270,7 +274,7 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   private TrainingConfig config() {
-    TrainingConfig.Builder config = TrainingConfig.builder().optCosine(cosine).optResume(resume)
+    TrainingConfig.Builder config = TrainingConfig.builder().optCosine(cosine).optResume(resume).optLazyEmbeddings(lazyEmbeddings)
         .optInputThreads(input.threads()).optLengthBuckets(lengthBuckets).optTokenCache(tokenCache);
     if (fitRows != null) {
       config.optFitRows(fitRows);

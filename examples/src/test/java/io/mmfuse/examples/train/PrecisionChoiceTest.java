@@ -43,10 +43,10 @@ class PrecisionChoiceTest {
     assertEquals(Precision.MIXED_BFLOAT16, r.spec().getBackbone().getPrecision(), "the spec keeps what was asked");
     JsonObject precision = machine(dir.resolve("m")).getAsJsonObject("precision");
     assertEquals("MIXED_BFLOAT16", precision.get("asked").getAsString());
-    boolean amx = CpuFeatures.detect().amx();
-    assertEquals(amx ? "MIXED_BFLOAT16" : "FLOAT32", precision.get("used").getAsString(), precision.toString());
+    boolean fast = io.mmfuse.runtime.PrecisionPolicy.fastBfloat16(CpuFeatures.detect());
+    assertEquals(fast ? "MIXED_BFLOAT16" : "FLOAT32", precision.get("used").getAsString(), precision.toString());
     long warnings = notes.stream().filter(n -> n.startsWith("warning: precision MIXED_BFLOAT16 asked for")).count();
-    assertEquals(amx ? 0 : 1, warnings, notes.toString());
+    assertEquals(fast ? 0 : 1, warnings, notes.toString());
   }
 
   @Test
@@ -56,7 +56,7 @@ class PrecisionChoiceTest {
         .fit(ModelSpec.getDefaultInstance(), d, dir, dir.resolve("m"));
     JsonObject m = machine(dir.resolve("m"));
     assertEquals("AUTO", m.getAsJsonObject("precision").get("asked").getAsString());
-    assertEquals(CpuFeatures.detect().amx() ? "MIXED_BFLOAT16" : "FLOAT32",
+    assertEquals(io.mmfuse.runtime.PrecisionPolicy.fastBfloat16(CpuFeatures.detect()) ? "MIXED_BFLOAT16" : "FLOAT32",
         m.getAsJsonObject("precision").get("used").getAsString());
     assertEquals(CpuFeatures.detect().summary().size(), m.getAsJsonArray("cpu_features").size());
     assertTrue(m.get("device").getAsString().startsWith("CPU"), m.toString());

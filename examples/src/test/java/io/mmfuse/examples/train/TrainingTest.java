@@ -207,6 +207,17 @@ class TrainingTest {
     assertTrue(accuracy >= 0.93, "held-out accuracy with bfloat16 " + accuracy);
   }
 
+  @Test
+  void lazyEmbeddingUpdatesStillLearn() throws Exception {
+    Path model = dir.resolve("cancer-lazy");
+    new Trainer(TrainingConfig.builder().optEpochs(20).optLazyEmbeddings(true).build(), REGISTRY)
+        .fit(ModelSpec.getDefaultInstance(), Dataset.read(cancerTrain, "diagnosis", null), dir, model);
+    double accuracy = heldOutAccuracy(model, cancerTest, "diagnosis");
+    assertTrue(accuracy >= 0.93, "held-out accuracy with lazy embedding updates " + accuracy);
+    String manifest = Files.readString(model.resolve("manifest.json"));
+    assertTrue(manifest.contains("\"lazy_embeddings\": true"), "recorded with the run");
+  }
+
   /** Nodes of a bundle's SavedModel graph that compute in bfloat16 (an attribute of that type). */
   static long bfloat16Nodes(Path bundle) throws Exception {
     org.tensorflow.proto.SavedModel saved = org.tensorflow.proto.SavedModel.parseFrom(

@@ -58,6 +58,8 @@ public final class FusionGraph {
   private final FusionConfig config;
   private final Ops tf;
   private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+  private final Map<String, Lookup> lookups = new LinkedHashMap<>();
+  private final java.util.Set<String> gatheredTwice = new java.util.HashSet<>();
   private final Operand<TFloat32> training;
   private final Operand<TInt32> dropoutSeed;
   private Operand<TFloat32> lastHiddenState;
@@ -99,6 +101,17 @@ public final class FusionGraph {
   /** The learned tensors by name, in creation order. */
   public Map<String, Parameter> parameters() {
     return parameters;
+  }
+
+  /**
+   * The one lookup of a token embedding table: the rows gathered [B, T, width] and the ids they were gathered by
+   * [B, T]. An optimizer that takes the gradient at {@code rows} updates only the rows the batch used.
+   */
+  public record Lookup(Operand<TFloat32> rows, Operand<TInt32> ids) {}
+
+  /** The lookups of the token embedding tables, by parameter name ({@code embed/INPUT/tokens}). */
+  public Map<String, Lookup> lookups() {
+    return lookups;
   }
 
   public Operand<TFloat32> lastHiddenState() {
@@ -341,6 +354,11 @@ public final class FusionGraph {
       Placeholder<TInt32> ids = intFeed(in, Names.Feed.IDS, -1, -1);
       Variable<TFloat32> table = param(p + "/tokens", false, in.vocabularySize(), h);
       x = tf.gather(table, ids, tf.constant(0));
+      // A table gathered twice (not built today) has no single lookup: its updates stay dense.
+      if (!gatheredTwice.contains(p + "/tokens") && lookups.putIfAbsent(p + "/tokens", new Lookup(x, ids)) != null) {
+        lookups.remove(p + "/tokens");
+        gatheredTwice.add(p + "/tokens");
+      }
       if (in.scaled()) {
         Placeholder<TFloat32> scales = floatFeed(in, Names.Feed.SCALES, -1, -1);
         x = tf.math.mul(x, tf.expandDims(scales, tf.constant(-1)));

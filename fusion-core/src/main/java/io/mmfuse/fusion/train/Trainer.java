@@ -151,7 +151,7 @@ public final class Trainer {
           fitted.tokenizers(), bundle.directory());
       Run run = new Run(fusion, labels, split, data, fitted.tokenizers(), pipeline, cache);
       try (TrainingModel model = TrainingModel.create(fusion, labels.task(), labels.outputs(),
-          spec.getHead().getProjectionWidth(), AdamW.of(config.weightDecay(), config.clipNorm()), placement.config());
+          spec.getHead().getProjectionWidth(), config.optimizer(), placement.config());
           TokenCache closing = cache) {
         initialize(model, spec, specDir);
         // Counted from the graph's shapes: reading the weights out of the session would copy every one.

@@ -33,6 +33,7 @@ public final class TrainingConfig {
   private final boolean cosine;
   private final float weightDecay;
   private final float clipNorm;
+  private final boolean lazyEmbeddings;
   private final long seed;
   private final double validationFraction;
   private final int patience;
@@ -54,6 +55,7 @@ public final class TrainingConfig {
     cosine = b.cosine;
     weightDecay = b.weightDecay;
     clipNorm = b.clipNorm;
+    lazyEmbeddings = b.lazyEmbeddings;
     seed = b.seed;
     validationFraction = b.validationFraction;
     patience = b.patience;
@@ -81,7 +83,7 @@ public final class TrainingConfig {
   /** A builder starting from this configuration. */
   public Builder toBuilder() {
     return new Builder().optEpochs(epochs).optBatchSize(batchSize).optLearningRate(learningRate)
-        .optWarmupFraction(warmupFraction).optCosine(cosine).optWeightDecay(weightDecay).optClipNorm(clipNorm)
+        .optWarmupFraction(warmupFraction).optCosine(cosine).optWeightDecay(weightDecay).optClipNorm(clipNorm).optLazyEmbeddings(lazyEmbeddings)
         .optSeed(seed).optValidationFraction(validationFraction).optPatience(patience).optTargetScore(targetScore)
         .optTargetEpochs(targetEpochs)        .optModalityDropout(modalityDropout).optResume(resume)
         .optInputThreads(inputThreads).optQueueDepth(queueDepth).optLengthBuckets(lengthBuckets)
@@ -119,6 +121,16 @@ public final class TrainingConfig {
 
   public float clipNorm() {
     return clipNorm;
+  }
+
+  /** Row-sparse (lazy) AdamW updates of the token embedding tables ({@link AdamW#lazyEmbeddings()}). */
+  public boolean lazyEmbeddings() {
+    return lazyEmbeddings;
+  }
+
+  /** The optimizer these settings ask for. */
+  public AdamW optimizer() {
+    return AdamW.of(weightDecay, clipNorm).withLazyEmbeddings(lazyEmbeddings);
   }
 
   /** Seeds the split, the initialization, the shuffles and dropout. */
@@ -205,6 +217,7 @@ public final class TrainingConfig {
     o.addProperty("schedule", cosine ? "cosine" : "linear");
     o.addProperty("weight_decay", weightDecay);
     o.addProperty("clip_norm", clipNorm);
+    o.addProperty("lazy_embeddings", lazyEmbeddings);
     o.addProperty("seed", seed);
     o.addProperty("validation_fraction", validationFraction);
     o.addProperty("patience", patience);
@@ -232,6 +245,7 @@ public final class TrainingConfig {
     private boolean cosine;
     private float weightDecay = DEFAULT_WEIGHT_DECAY;
     private float clipNorm = DEFAULT_CLIP_NORM;
+    private boolean lazyEmbeddings;
     private long seed = DEFAULT_SEED;
     private double validationFraction = DEFAULT_VALIDATION_FRACTION;
     private int patience = DEFAULT_PATIENCE;
@@ -274,6 +288,12 @@ public final class TrainingConfig {
 
     public Builder optWeightDecay(float v) {
       weightDecay = v;
+      return this;
+    }
+
+    /** Lazy (row-sparse) AdamW updates of the token embedding tables (off by default). */
+    public Builder optLazyEmbeddings(boolean v) {
+      lazyEmbeddings = v;
       return this;
     }
 
