@@ -72,7 +72,8 @@ public final class PrecisionPolicy {
       return new Choice(a, Precision.MIXED_BFLOAT16, "forced (force_precision)", Optional.of("warning: precision"
           + " MIXED_BFLOAT16 is forced, but " + why + "; expect training to be slower than in float32"));
     }
-    return new Choice(a, Precision.FLOAT32, "no AMX: MIXED_BFLOAT16 asked for, float32 used", Optional.of(
+    return new Choice(a, Precision.FLOAT32, "no AMX or AVX512_BF16: MIXED_BFLOAT16 asked for, float32 used",
+        Optional.of(
         "warning: precision MIXED_BFLOAT16 asked for, training in float32 instead: " + why + ". Set"
             + " backbone.force_precision: true to train in bfloat16 anyway"));
   }

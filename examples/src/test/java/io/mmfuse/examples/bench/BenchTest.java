@@ -95,7 +95,8 @@ class BenchTest {
     JsonObject machine = r.getAsJsonObject("machine");
     assertEquals(io.mmfuse.runtime.CpuFeatures.detect().summary().size(),
         machine.getAsJsonArray("cpu_features").size());
-    assertEquals(io.mmfuse.runtime.PrecisionPolicy.fastBfloat16(io.mmfuse.runtime.CpuFeatures.detect()) ? "MIXED_BFLOAT16" : "FLOAT32",
+    boolean fast = io.mmfuse.runtime.PrecisionPolicy.fastBfloat16(io.mmfuse.runtime.CpuFeatures.detect());
+    assertEquals(fast ? "MIXED_BFLOAT16" : "FLOAT32",
         machine.getAsJsonObject("choices").get("precision_auto").getAsString());
     assertTrue(r.getAsJsonObject("preprocessing").get("wordpiece_tokens_per_s").getAsLong() > 0);
     assertTrue(r.getAsJsonObject("preprocessing").get("vit_images_per_s").getAsDouble() > 0);
