@@ -39,8 +39,22 @@ public final class PrecisionPolicy {
     return cpu.amx() || cpu.avx512Bf16();
   }
 
-  /** The choice for a model placed on {@code gpu} or on this machine's CPU. */
+  /**
+   * The choice for a model placed on {@code gpu} or on this machine's CPU. {@code -Dmmfuse.autoPrecision=FLOAT32}
+   * (or {@code MIXED_BFLOAT16}) makes AUTO that on this machine, whatever its CPU: for runs that must match float32
+   * ones made elsewhere.
+   */
   public static Choice choose(Precision asked, boolean force, boolean gpu) {
+    String fixed = System.getProperty("mmfuse.autoPrecision", "").strip();
+    boolean auto = asked == null || asked == Precision.PRECISION_UNSPECIFIED || asked == Precision.AUTO;
+    if (auto && !fixed.isEmpty()) {
+      if (!fixed.equals("FLOAT32") && !fixed.equals("MIXED_BFLOAT16")) {
+        throw new InvalidConfigurationException("-Dmmfuse.autoPrecision=" + fixed + ": expected FLOAT32 or"
+            + " MIXED_BFLOAT16");
+      }
+      return new Choice(Precision.AUTO, Precision.valueOf(fixed), "-Dmmfuse.autoPrecision=" + fixed,
+          Optional.empty());
+    }
     return choose(asked, force, gpu, CpuFeatures.detect());
   }
 

@@ -95,8 +95,8 @@ class BenchTest {
     JsonObject machine = r.getAsJsonObject("machine");
     assertEquals(io.mmfuse.runtime.CpuFeatures.detect().summary().size(),
         machine.getAsJsonArray("cpu_features").size());
-    boolean fast = io.mmfuse.runtime.PrecisionPolicy.fastBfloat16(io.mmfuse.runtime.CpuFeatures.detect());
-    assertEquals(fast ? "MIXED_BFLOAT16" : "FLOAT32",
+    assertEquals(io.mmfuse.runtime.PrecisionPolicy.choose(io.mmfuse.api.proto.Precision.AUTO, false, false).used()
+        .name(),
         machine.getAsJsonObject("choices").get("precision_auto").getAsString());
     assertTrue(r.getAsJsonObject("preprocessing").get("wordpiece_tokens_per_s").getAsLong() > 0);
     assertTrue(r.getAsJsonObject("preprocessing").get("vit_images_per_s").getAsDouble() > 0);

@@ -22,6 +22,27 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The trainer applies the precision policy for this machine and records it in the manifest, not in the spec. */
 class PrecisionChoiceTest {
+  /** The build fixes AUTO to float32 for the other tests; these test AUTO itself. */
+  @org.junit.jupiter.api.BeforeEach
+  void autoByCpu() {
+    System.clearProperty("mmfuse.autoPrecision");
+  }
+
+  @org.junit.jupiter.api.AfterEach
+  void restore() {
+    System.setProperty("mmfuse.autoPrecision", "FLOAT32");
+  }
+
+  @Test
+  void thePropertyFixesAuto(@TempDir Path dir) throws Exception {
+    System.setProperty("mmfuse.autoPrecision", "FLOAT32");
+    Dataset d = Dataset.read(ResumeAndDeterminismTest.data(dir, "y"), "y", null);
+    new Trainer(TrainingConfig.builder().optEpochs(1).build(), TrainingTest.REGISTRY)
+        .fit(ModelSpec.getDefaultInstance(), d, dir, dir.resolve("m"));
+    JsonObject p = machine(dir.resolve("m")).getAsJsonObject("precision");
+    assertEquals("FLOAT32", p.get("used").getAsString());
+    assertEquals("-Dmmfuse.autoPrecision=FLOAT32", p.get("reason").getAsString());
+  }
   static JsonObject machine(Path bundle) throws Exception {
     return JsonParser.parseString(Files.readString(bundle.resolve("manifest.json"))).getAsJsonObject()
         .getAsJsonObject("provenance").getAsJsonObject("machine");

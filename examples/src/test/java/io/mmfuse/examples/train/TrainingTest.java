@@ -201,6 +201,16 @@ class TrainingTest {
     assertEquals("MIXED_BFLOAT16", machine.getAsJsonObject("precision").get("used").getAsString(), machine.toString());
     assertEquals(io.mmfuse.runtime.CpuFeatures.detect().describe(), machine.get("cpu").getAsString());
     assertEquals(0, bfloat16Nodes(model), "the serving graph is float32 whatever the model trained in");
+    // The trainer reports what the bundle predicts, not what the bfloat16 training graph did.
+    Dataset train = Dataset.read(cancerTrain, "diagnosis", null);
+    try (Predictor p = Predictor.load(model, REGISTRY)) {
+      for (int i = 0; i < r.validationExamples().size(); i++) {
+        float[] got = p.predict(train.examples().get(r.validationExamples().get(i)));
+        for (int c = 0; c < got.length; c++) {
+          assertEquals(r.validationPredictions()[i * got.length + c], got[c], 1e-5, "validation row " + i);
+        }
+      }
+    }
     double accuracy = heldOutAccuracy(model, cancerTest, "diagnosis");
     System.out.printf("breast cancer, bfloat16 mixed precision: %.1f s, held-out accuracy %.3f%n", r.seconds(),
         accuracy);

@@ -81,7 +81,7 @@ public final class BatchingPredictor implements AutoCloseable {
    * @param expired dropped because their deadline passed
    * @param cancelled dropped because their caller cancelled them
    * @param batches model calls
-   * @param examples requests answered by them
+   * @param examples requests taken into them
    * @param queueDepth requests waiting now
    */
   public record Stats(long requests, long refused, long expired, long cancelled, long batches, long examples,
@@ -295,6 +295,9 @@ public final class BatchingPredictor implements AutoCloseable {
 
   private void run(List<Request> batch) {
     int depth = queue.size();
+    // Counted before the answers go out, so that a caller who has its answer sees its request counted.
+    batches.increment();
+    examples.add(batch.size());
     long start = System.nanoTime();
     try {
       answer(batch);
@@ -315,8 +318,6 @@ public final class BatchingPredictor implements AutoCloseable {
       batch.forEach(r -> r.future().completeExceptionally(e));
     }
     long end = System.nanoTime();
-    batches.increment();
-    examples.add(batch.size());
     listener.onBatch(batch.size(), start - batch.get(0).enqueued(), end - start, depth);
   }
 

@@ -175,9 +175,18 @@ public final class Trainer {
               split.validation(), new float[0], false);
         }
         model.load(o.best(), "best epoch");
-        Run.Predicted predicted = run.predict(model, split.validation(), o.epochsRun() + 1);
-        Map<String, Double> metrics = run.metrics(predicted);
-        model.exportTo(bundle);
+        // The reported predictions and metrics are the bundle's own: its serving graph is float32 (exportTo).
+        Run.Predicted predicted;
+        Map<String, Double> metrics;
+        java.util.Optional<TrainingModel> float32 = model.float32Copy();
+        try {
+          TrainingModel serving = float32.orElse(model);
+          predicted = run.predict(serving, split.validation(), o.epochsRun() + 1);
+          metrics = run.metrics(predicted);
+          serving.exportTo(bundle);
+        } finally {
+          float32.ifPresent(TrainingModel::close);
+        }
         bundle.commit(spec, provenance(trainingData, splitRecord).withMachine(machine(precision, placement)));
         checkpoints.delete();
         if (run.incomplete > 0) {

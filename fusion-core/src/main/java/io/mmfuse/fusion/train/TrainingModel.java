@@ -178,17 +178,35 @@ public final class TrainingModel implements AutoCloseable {
 
   /** Writes this model's SavedModel, with the serving signature of {@link TrainingGraph#servingSignature()}. */
   public void exportTo(BundleWriter bundle) {
-    FusionConfig config = graph.model().config();
-    if (config.encoder().precision() == io.mmfuse.api.proto.Precision.FLOAT32) {
+    java.util.Optional<TrainingModel> float32 = float32Copy();
+    if (float32.isEmpty()) {
       bundle.savedModel(session.session(), graph.servingSignature());
       return;
     }
-    // The serving graph is float32 whatever the model trained in: bfloat16 is fast only on some machines, and a
-    // bundle must run well on any. The trained weights are float32 already (mixed precision casts at each product).
-    try (TrainingModel serving = create(config.withPrecision(io.mmfuse.api.proto.Precision.FLOAT32), graph.task(),
-        graph.outputs(), projectionWidth, optimizer, sessionConfig)) {
-      serving.load(weights(), "the trained weights");
+    try (TrainingModel serving = float32.get()) {
       serving.exportTo(bundle);
+    }
+  }
+
+  /**
+   * For a model that computes in mixed precision, the same model in float32 with its current weights (the caller
+   * closes it); empty for a float32 model. The serving graph is float32 whatever the model trained in: bfloat16 is
+   * fast only on some machines, and a bundle must run well on any. The trained weights are float32 already (mixed
+   * precision casts at each product).
+   */
+  public java.util.Optional<TrainingModel> float32Copy() {
+    FusionConfig config = graph.model().config();
+    if (config.encoder().precision() == io.mmfuse.api.proto.Precision.FLOAT32) {
+      return java.util.Optional.empty();
+    }
+    TrainingModel copy = create(config.withPrecision(io.mmfuse.api.proto.Precision.FLOAT32), graph.task(),
+        graph.outputs(), projectionWidth, optimizer, sessionConfig);
+    try {
+      copy.load(weights(), "the trained weights");
+      return java.util.Optional.of(copy);
+    } catch (RuntimeException e) {
+      copy.close();
+      throw e;
     }
   }
 
