@@ -26,6 +26,12 @@ public final class Limits {
   public static final Limit IMAGE_BYTES = new Limit("mmfuse.maxImageBytes", 64L << 20, "bytes");
 
   /**
+   * Pixels an image's header may declare (default 89,478,485, Pillow's decompression-bomb bound); an image spec's
+   * {@code max_pixels} can only lower it.
+   */
+  public static final Limit IMAGE_PIXELS = new Limit("mmfuse.maxImagePixels", 89_478_485L, "pixels");
+
+  /**
    * A configuration file's bytes: tokenizer.json, vocab.txt, config.json, a spec, a bundle's manifest (default 256
    * MiB; the largest Hugging Face tokenizer.json files are about 35 MB).
    */
@@ -53,7 +59,7 @@ public final class Limits {
   public static final Limit LABEL_CHARS = new Limit("mmfuse.maxLabelChars", 1_000, "characters");
 
   /** Every limit, for documentation and {@code --help}. */
-  public static final List<Limit> ALL = List.of(IMAGE_BYTES, CONFIG_BYTES, JSON_DEPTH, TENSORS, VOCABULARY, ROWS,
+  public static final List<Limit> ALL = List.of(IMAGE_BYTES, IMAGE_PIXELS, CONFIG_BYTES, JSON_DEPTH, TENSORS, VOCABULARY, ROWS,
       ROW_BYTES, CELL_CHARS, LABEL_CHARS);
 
   /**

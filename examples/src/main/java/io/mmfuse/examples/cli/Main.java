@@ -15,7 +15,7 @@ import picocli.CommandLine;
       "  spark-predict  Predict with a model bundle on Apache Spark (docs/spark.md)."},
     subcommands = {ModalitiesCommand.class, TokenizeCommand.class, HfRunCommand.class, TrainCommand.class,
       EvalCommand.class, PredictCommand.class, EmbedCommand.class, ZeroShotCommand.class, IndexCommand.class,
-      SearchCommand.class, DemoCommand.class,
+      SearchCommand.class, ServeCommand.class, DemoCommand.class,
       DevicesCommand.class, BenchCommand.class,
       CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
  */
 class PublicApiTest {
   static final List<String> MODULES =
-      List.of("api", "modality-text", "modality-image", "modality-table", "fusion-core", "runtime-gpu");
+      List.of("api", "modality-text", "modality-image", "modality-table", "fusion-core", "runtime-gpu",
+          "serving");
 
   static TreeSet<String> publicTypes(Path classes) throws Exception {
     TreeSet<String> out = new TreeSet<>();

@@ -242,13 +242,21 @@ public final class Predictor implements AutoCloseable {
       t.forEach((k, v) -> m.put(k, keep.contains(k) ? v : null));
       only.add(m);
     }
-    String output = spec.getHead().getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE
-        && spec.getHead().getSideBList().contains(input) ? Names.EMBEDDINGS_B : Names.EMBEDDINGS;
+    String output = embeddingOutput(input);
     if (!outputTensors.containsKey(output)) {
       throw new CheckpointException("this bundle's serving signature has no '" + output + "' output; retrain it"
           + " with this version to get embeddings");
     }
     return runTokenized(only, output);
+  }
+
+  /**
+   * The output that embeds {@code input}'s side: {@link Names#EMBEDDINGS_B} for the second side of a contrastive
+   * bundle, else {@link Names#EMBEDDINGS}.
+   */
+  public String embeddingOutput(String input) {
+    return spec.getHead().getTask() == io.mmfuse.api.proto.Task.CONTRASTIVE
+        && spec.getHead().getSideBList().contains(input) ? Names.EMBEDDINGS_B : Names.EMBEDDINGS;
   }
 
   /** Whether the bundle's serving signature has the output {@code name} ({@code predictions}, {@code embeddings}). */

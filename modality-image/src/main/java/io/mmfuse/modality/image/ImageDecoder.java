@@ -296,10 +296,15 @@ public final class ImageDecoder {
       throw new InvalidInputException(
           "image " + name + ": " + width + "x" + height + " pixels; expected at least 1x1");
     }
-    if ((long) width * height > maxPixels) {
+    long pixels = (long) width * height;
+    if (pixels > maxPixels) {
       throw new InvalidInputException(
-          "image " + name + ": " + width + "x" + height + " = " + (long) width * height
+          "image " + name + ": " + width + "x" + height + " = " + pixels
               + " pixels is more than the limit of " + maxPixels + " (a decompression bomb?)");
+    }
+    if (Limits.IMAGE_PIXELS.exceeded(pixels)) {
+      throw new InvalidInputException("image " + name + ": " + width + "x" + height + " = "
+          + Limits.IMAGE_PIXELS.refusal(pixels));
     }
   }
 
