@@ -52,6 +52,15 @@ import javax.net.ssl.SSLParameters;
 final class HttpEndpoint {
   static final String TIMEOUT_HEADER = "X-Timeout-Ms";
 
+  static {
+    // The JDK server writes a response's headers and body apart; with Nagle's algorithm on, a client's delayed ACK
+    // holds each small answer about 40 ms (measured: 56 ms against 9 over gRPC for one example). Read once, when
+    // the first server is made.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final HttpServer server;
   private final ExecutorService executor;
   private final Inference inference;

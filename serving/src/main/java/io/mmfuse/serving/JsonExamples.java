@@ -31,7 +31,7 @@ import java.util.Map;
  * prefix), a series an array of numbers; null or absent is missing. Anything else is refused, naming the example and
  * the input.
  */
-final class JsonExamples {
+public final class JsonExamples {
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
       .followRedirects(HttpClient.Redirect.NEVER).build();
 
@@ -39,6 +39,44 @@ final class JsonExamples {
 
   JsonExamples(List<String> allowedUrlPrefixes) {
     this.allowedUrlPrefixes = allowedUrlPrefixes;
+  }
+
+  /**
+   * Examples as an HTTP/JSON request body takes them, {@code {"examples": [...]}}: text as strings, images as {@code
+   * {"b64": ...}}, table rows as objects, series as arrays; for clients and tests.
+   */
+  public static JsonObject toJson(List<Example> examples) {
+    JsonArray a = new JsonArray();
+    for (Example e : examples) {
+      JsonObject o = new JsonObject();
+      e.getInputsMap().forEach((k, v) -> {
+        switch (v.getValueCase()) {
+          case TEXT -> o.addProperty(k, v.getText());
+          case IMAGE, RAW -> {
+            JsonObject b = new JsonObject();
+            b.addProperty("b64", Base64.getEncoder().encodeToString(
+                (v.hasImage() ? v.getImage() : v.getRaw()).toByteArray()));
+            o.add(k, b);
+          }
+          case TABLE -> {
+            JsonObject row = new JsonObject();
+            v.getTable().getCellsMap().forEach(row::addProperty);
+            o.add(k, row);
+          }
+          case SERIES -> {
+            JsonArray s = new JsonArray();
+            v.getSeries().getValuesList().forEach(s::add);
+            o.add(k, s);
+          }
+          default -> throw new IllegalArgumentException("input '" + k + "': a " + v.getValueCase()
+              + " value has no JSON form; send it over gRPC");
+        }
+      });
+      a.add(o);
+    }
+    JsonObject body = new JsonObject();
+    body.add("examples", a);
+    return body;
   }
 
   /** The examples of a request body's {@code examples} array. */

@@ -74,33 +74,10 @@ class ServingTest {
     return out;
   }
 
-  /** The examples as the HTTP/JSON body takes them. */
   static String json(List<Example> examples) {
-    JsonArray a = new JsonArray();
-    for (Example e : examples) {
-      JsonObject o = new JsonObject();
-      e.getInputsMap().forEach((k, v) -> {
-        switch (v.getValueCase()) {
-          case TEXT -> o.addProperty(k, v.getText());
-          case IMAGE -> {
-            JsonObject img = new JsonObject();
-            img.addProperty("b64", Base64.getEncoder().encodeToString(v.getImage().toByteArray()));
-            o.add(k, img);
-          }
-          case TABLE -> {
-            JsonObject row = new JsonObject();
-            v.getTable().getCellsMap().forEach(row::addProperty);
-            o.add(k, row);
-          }
-          default -> throw new IllegalArgumentException(v.getValueCase().toString());
-        }
-      });
-      a.add(o);
-    }
-    JsonObject body = new JsonObject();
-    body.add("examples", a);
-    return body.toString();
+    return io.mmfuse.serving.JsonExamples.toJson(examples).toString();
   }
+
 
   static float[] floats(List<Float> v) {
     float[] out = new float[v.size()];
