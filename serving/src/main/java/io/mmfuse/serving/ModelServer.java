@@ -64,6 +64,9 @@ public final class ModelServer implements AutoCloseable {
   private final ServingMetrics metrics = new ServingMetrics();
   private final ModelRegistry registry;
   private final AtomicLong loads = new AtomicLong();
+  /** The models loaded and not yet closed, and the batcher counts of the closed ones, by name. */
+  private final java.util.Queue<ServedModel> served = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private final Map<String, AtomicLong[]> retired = new ConcurrentHashMap<>();
   private final Map<String, String> seenManifest = new ConcurrentHashMap<>();
   private final AtomicBoolean closed = new AtomicBoolean();
   private final CountDownLatch terminated = new CountDownLatch(1);
@@ -94,6 +97,9 @@ public final class ModelServer implements AutoCloseable {
           ServedModel m = r.current().get(name);
           return m == null ? 0 : m.batcher.stats().queueDepth();
         });
+        s.metrics.batcherCount(name, "refused", s, x -> x.count(name, BatchingPredictor.Stats::refused, 0));
+        s.metrics.batcherCount(name, "expired", s, x -> x.count(name, BatchingPredictor.Stats::expired, 1));
+        s.metrics.batcherCount(name, "cancelled", s, x -> x.count(name, BatchingPredictor.Stats::cancelled, 2));
       }
       Inference inference = new Inference(s.registry, options.maxExamples());
       if (options.grpcPort() >= 0) {
@@ -195,11 +201,37 @@ public final class ModelServer implements AutoCloseable {
       ServedModel m = new ServedModel(name, dir, loads.incrementAndGet() + "-" + manifest.substring(0, 12), b,
           System.nanoTime() - t0);
       metrics.load(name, true, System.nanoTime() - t0);
+      served.add(m);
+      m.closed().thenRun(() -> retire(m));
       return m;
     } catch (RuntimeException e) {
       metrics.load(name, false, System.nanoTime() - t0);
       throw e;
     }
+  }
+
+  /** Folds a closed model's batcher counts into its name's, under the lock {@link #count} reads them with. */
+  private synchronized void retire(ServedModel m) {
+    BatchingPredictor.Stats st = m.batcher.stats();
+    AtomicLong[] r = retired.computeIfAbsent(m.name,
+        k -> new AtomicLong[] {new AtomicLong(), new AtomicLong(), new AtomicLong()});
+    r[0].addAndGet(st.refused());
+    r[1].addAndGet(st.expired());
+    r[2].addAndGet(st.cancelled());
+    served.remove(m);
+  }
+
+  /** A batcher count of every model a name has served: the closed ones' and the current one's. */
+  private synchronized double count(String name, java.util.function.ToLongFunction<BatchingPredictor.Stats> which,
+      int index) {
+    AtomicLong[] r = retired.get(name);
+    long sum = r == null ? 0 : r[index].get();
+    for (ServedModel m : served) {
+      if (m.name.equals(name)) {
+        sum += which.applyAsLong(m.batcher.stats());
+      }
+    }
+    return sum;
   }
 
   /** SHA-256 of a bundle's manifest, which names the checksum of every other file in it. */

@@ -59,6 +59,16 @@ final class ServingMetrics {
         .tags("model", model).strongReference(true).register(registry);
   }
 
+  /**
+   * A count the batcher keeps (requests refused, expired or cancelled in its queue), read when scraped; {@code
+   * count} must never go down (across reloads it adds the closed models' counts).
+   */
+  <T> void batcherCount(String model, String outcome, T source, ToDoubleFunction<T> count) {
+    io.micrometer.core.instrument.FunctionCounter.builder("mmfuse.batcher.requests", source, count)
+        .description("Requests the batcher did not run, by why").tags("model", model, "outcome", outcome)
+        .register(registry);
+  }
+
   /** One load of a bundle under a name: how long and whether it is now served. */
   void load(String model, boolean ok, long nanos) {
     Timer.builder("mmfuse.model.load").description("Time to load and verify a bundle")

@@ -114,6 +114,43 @@ class AccessTest {
     }
   }
 
+  @Test
+  void imageUrlsAreFetchedOnlyFromAllowedPrefixes() throws Exception {
+    Path sample = Path.of(AccessTest.class.getResource("/emoji-sample/emoji.csv").toURI()).getParent();
+    byte[] png = java.nio.file.Files.readAllBytes(sample.resolve("google/1f600.png"));
+    com.sun.net.httpserver.HttpServer images = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    images.createContext("/img/", x -> {
+      x.sendResponseHeaders(200, png.length);
+      try (var out = x.getResponseBody()) {
+        out.write(png);
+      }
+    });
+    images.start();
+    String http = "http://127.0.0.1:" + images.getAddress().getPort() + "/img/";
+    try (ModelServer server = ModelServer.start(ServerOptions.builder().grpcPort(-1).httpPort(0)
+        .model("emoji", Bundles.a).allowUrlPrefix(http).allowUrlPrefix(sample.toUri().toString()).build(),
+        Bundles.REGISTRY, line -> {})) {
+      int port = server.httpPort();
+      String b64 = java.util.Base64.getEncoder().encodeToString(png);
+      Clients.Http bytes = Clients.post(port, "/v1/models/emoji:predict",
+          "{\"examples\": [{\"image\": {\"b64\": \"" + b64 + "\"}}]}");
+      Clients.Http fetched = Clients.post(port, "/v1/models/emoji:predict",
+          "{\"examples\": [{\"image\": {\"url\": \"" + http + "1f600.png\"}}]}");
+      Clients.Http file = Clients.post(port, "/v1/models/emoji:predict", "{\"examples\": [{\"image\": {\"url\": \""
+          + sample.resolve("google/1f600.png").toUri() + "\"}}]}");
+      assertEquals(200, bytes.status(), bytes.body());
+      assertEquals(bytes.json().get("predictions"), fetched.json().get("predictions"), fetched.body());
+      assertEquals(bytes.json().get("predictions"), file.json().get("predictions"), file.body());
+      Clients.Http outside = Clients.post(port, "/v1/models/emoji:predict",
+          "{\"examples\": [{\"image\": {\"url\": \"file:///etc/passwd\"}}]}");
+      assertEquals(400, outside.status());
+      assertTrue(outside.errorMessage().contains("starts with none of"), outside.body());
+    } finally {
+      images.stop(0);
+    }
+  }
+
   /** Trusts the test CA; with {@code clientCert}, presents the test client's certificate. */
   static SSLContext clientContext(boolean clientCert) throws Exception {
     KeyStore trust = KeyStore.getInstance("PKCS12");

@@ -9,7 +9,6 @@ import com.google.common.util.concurrent.ListenableFuture;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.mmfuse.api.proto.Example;
 import io.mmfuse.fusion.inference.BatchingPredictor;
 import io.mmfuse.fusion.inference.Predictor;
 import io.mmfuse.serving.ModelServer;
@@ -146,6 +145,10 @@ class LoadTest {
             && System.nanoTime() < until) {
           Thread.sleep(1);
         }
+        // A call its client cancels leaves the queue before its batch runs.
+        ListenableFuture<PredictResponse> dropped = ModelsGrpc.newFutureStub(c).predict(request("m", 0, 1));
+        Thread.sleep(30);
+        dropped.cancel(true);
         Clients.Http late = Clients.post(server.httpPort(), "/v1/models/m:predict",
             ServingTest.json(Bundles.examples.subList(0, 1)), "X-Timeout-Ms", "1");
         assertEquals(504, late.status(), late.body());
@@ -154,6 +157,11 @@ class LoadTest {
             .withDeadlineAfter(2, TimeUnit.MILLISECONDS).predict(request("m", 0, 1)));
         assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
         assertEquals(48, busy.get(120, TimeUnit.SECONDS).getPredictionsCount());
+        String metrics = server.scrapeMetrics();
+        assertTrue(counter(metrics, "mmfuse_batcher_requests_total{model=\"m\",outcome=\"cancelled\"}") >= 1,
+            metrics);
+        assertTrue(counter(metrics, "mmfuse_batcher_requests_total{model=\"m\",outcome=\"expired\"}") >= 1,
+            metrics);
         assertEquals(400, Clients.post(server.httpPort(), "/v1/models/m:predict",
             ServingTest.json(Bundles.examples.subList(0, 1)), "X-Timeout-Ms", "soon").status());
       } finally {
@@ -245,6 +253,16 @@ class LoadTest {
         Clients.close(c);
       }
     }
+  }
+
+  /** The value of one series in Prometheus' text format; 0 when it is not there. */
+  static double counter(String metrics, String series) {
+    for (String line : metrics.split("\n")) {
+      if (line.startsWith(series + " ")) {
+        return Double.parseDouble(line.substring(series.length() + 1).strip());
+      }
+    }
+    return 0;
   }
 
   static void copy(Path from, Path to) throws Exception {

@@ -32,7 +32,6 @@ import io.mmfuse.serving.proto.PredictResponse;
 import io.mmfuse.serving.proto.ZeroShotRequest;
 import io.mmfuse.serving.proto.ZeroShotResponse;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,31 +1,14 @@
 package io.mmfuse.fusion.data;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import io.mmfuse.api.ColumnSample;
-import io.mmfuse.api.InvalidInputException;
-import io.mmfuse.api.MissingValues;
 import io.mmfuse.api.TokenizerFactory;
 import io.mmfuse.api.plugin.ModalityRegistry;
 import io.mmfuse.api.plugin.Plugins;
 import io.mmfuse.api.proto.InputSpec;
 import io.mmfuse.api.proto.ModelSpec;
-import java.io.IOException;
-import java.io.Reader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVParser;
-import org.apache.commons.csv.CSVRecord;
 
 /**
  * A training or evaluation data set read from a CSV or JSONL file: each column is an input, of the modality whose
