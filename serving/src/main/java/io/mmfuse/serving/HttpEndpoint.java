@@ -183,12 +183,7 @@ final class HttpEndpoint {
       if (verb.isEmpty()) {
         method = "Get";
         requireMethod(x, "GET");
-        String name = model;
-        ServedModel m = inference.registry().current().get(name);
-        if (m == null) {
-          inference.registry().acquire(name).close();
-        }
-        send(x, 200, info(GrpcEndpoint.info(inference.registry().current().get(name))));
+        send(x, 200, info(GrpcEndpoint.info(inference.registry().peek(model))));
         metrics.request(model, method, "http", Status.Code.OK, 0, System.nanoTime() - t0);
         return;
       }
@@ -217,12 +212,7 @@ final class HttpEndpoint {
         metrics.request(model, method, "http", Status.Code.OK, 0, System.nanoTime() - t0);
         return;
       }
-      ServedModel current = inference.registry().current().get(model);
-      if (current == null) {
-        inference.registry().acquire(model).close();
-        throw new ServingException(Status.Code.NOT_FOUND, "no model named '" + model + "'");
-      }
-      ModelSpec spec = current.predictor.spec();
+      ModelSpec spec = inference.registry().peek(model).predictor.spec();
       List<Example> ex = json.examples(body, spec, options.maxExamples());
       examples = ex.size();
       Duration timeout = timeout(x);

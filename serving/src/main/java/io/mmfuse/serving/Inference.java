@@ -172,17 +172,18 @@ final class Inference {
 
   private static List<Map<String, TokenSequence>> tokenizeAll(ServedModel m, List<Example> examples,
       List<String> keep) {
+    Set<String> known = new LinkedHashSet<>(inputNames(m.predictor));
     List<Map<String, TokenSequence>> out = new ArrayList<>(examples.size());
     for (int i = 0; i < examples.size(); i++) {
-      out.add(tokenize(m, examples.get(i), i, keep));
+      out.add(tokenize(m, known, examples.get(i), i, keep));
     }
     return out;
   }
 
   /** An example's token sequences, its inputs checked against the model's ({@code keep}: only those inputs). */
-  private static Map<String, TokenSequence> tokenize(ServedModel m, Example e, int index, List<String> keep) {
+  private static Map<String, TokenSequence> tokenize(ServedModel m, Set<String> known, Example e, int index,
+      List<String> keep) {
     String where = "example " + (index + 1);
-    Set<String> known = new LinkedHashSet<>(inputNames(m.predictor));
     Map<String, Object> values = new LinkedHashMap<>();
     for (Map.Entry<String, io.mmfuse.api.proto.InputValue> in : e.getInputsMap().entrySet()) {
       if (!known.contains(in.getKey())) {

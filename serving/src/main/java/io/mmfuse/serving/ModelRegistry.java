@@ -60,13 +60,27 @@ final class ModelRegistry implements AutoCloseable {
     }
   }
 
-  /** The model a name serves now, held until the lease is closed. */
-  Lease acquire(String name) {
+  private AtomicReference<ServedModel> ref(String name) {
     AtomicReference<ServedModel> ref = models.get(name == null ? "" : name);
     if (ref == null) {
       throw new ServingException(Status.Code.NOT_FOUND, "no model named '" + name + "'; this server has "
           + new TreeMap<>(models).keySet());
     }
+    return ref;
+  }
+
+  /** The model a name serves now, unheld (for its spec); NOT_FOUND for a name this server does not have. */
+  ServedModel peek(String name) {
+    ServedModel m = ref(name).get();
+    if (m == null) {
+      throw new ServingException(Status.Code.UNAVAILABLE, "model '" + name + "' is shutting down");
+    }
+    return m;
+  }
+
+  /** The model a name serves now, held until the lease is closed. */
+  Lease acquire(String name) {
+    AtomicReference<ServedModel> ref = ref(name);
     while (true) {
       ServedModel m = ref.get();
       if (m != null && m.retain()) {

@@ -155,11 +155,7 @@ public final class ModelServer implements AutoCloseable {
    * keeps serving and the error says why.
    */
   public Loaded reload(String name, Path directory) {
-    if (!options.models().containsKey(name) && !registry.current().containsKey(name)) {
-      throw new ServingException(Status.Code.NOT_FOUND, "no model named '" + name + "'; this server has "
-          + registry.current().keySet());
-    }
-    String before = versions().get(name);
+    String before = registry.peek(name).version;
     try {
       ModelRegistry.Reload r = registry.reload(name, directory);
       Loaded l = new Loaded(name, r.model().version, r.previousVersion(), Duration.ofNanos(r.model().loadNanos));

@@ -225,6 +225,19 @@ class BadImageTest {
   }
 
   @Test
+  void thePixelBoundLowersEveryDecodersLimitAndNamesItsProperty() throws Exception {
+    Path file = Fixtures.file("china.jpg");
+    System.setProperty("mmfuse.maxImagePixels", "100000");
+    try {
+      String m = assertThrows(InvalidInputException.class, () -> new ImageDecoder().decode(file)).getMessage();
+      assertTrue(m.contains("640x427 = 273,280 pixels; the limit is 100,000 (-Dmmfuse.maxImagePixels)"), m);
+    } finally {
+      System.clearProperty("mmfuse.maxImagePixels");
+    }
+    assertEquals(640, new ImageDecoder().decode(file).width(), "decoded under the default limit");
+  }
+
+  @Test
   void aTwelveBitJpegIsRefusedAsWhatItIs() throws Exception {
     Path file = Fixtures.file("pil/grey12_16x8.jpg");
     String m = assertThrows(InvalidInputException.class, () -> new ImageDecoder().decode(file)).getMessage();
