@@ -134,12 +134,17 @@ class LoadTest {
   @Test
   void aDeadlineThatPassesInTheQueueIsAnsweredDeadlineExceeded() throws Exception {
     try (ModelServer server = ModelServer.start(ServerOptions.builder().grpcPort(0).httpPort(0)
-        .model("m", Bundles.a).batching(new BatchingPredictor.Options(4, Duration.ofMillis(1), 256)).build(),
+        .model("m", Bundles.a).batching(new BatchingPredictor.Options(2, Duration.ofMillis(1), 1024)).build(),
         Bundles.REGISTRY, line -> {})) {
       ManagedChannel c = Clients.channel(server.grpcPort());
       try {
-        ListenableFuture<PredictResponse> busy = ModelsGrpc.newFutureStub(c).predict(request("m", 0, 48));
-        // Once its first batch has run, the rest of the 48 examples are queued ahead of the next request.
+        // Three requests of 128 examples, run two at a time: a backlog of hundreds of batches, long enough on a
+        // slow machine for the calls below to wait behind it.
+        List<ListenableFuture<PredictResponse>> busy = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+          busy.add(ModelsGrpc.newFutureStub(c).predict(request("m", 0, 128)));
+        }
+        // Once the first batch has run, the rest of the examples are queued ahead of the next request.
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (!server.scrapeMetrics().contains("mmfuse_batch_size_count{model=\"m\"}")
             && System.nanoTime() < until) {
@@ -156,7 +161,9 @@ class LoadTest {
         StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ModelsGrpc.newBlockingStub(c)
             .withDeadlineAfter(2, TimeUnit.MILLISECONDS).predict(request("m", 0, 1)));
         assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
-        assertEquals(48, busy.get(120, TimeUnit.SECONDS).getPredictionsCount());
+        for (ListenableFuture<PredictResponse> b : busy) {
+          assertEquals(128, b.get(120, TimeUnit.SECONDS).getPredictionsCount());
+        }
         String metrics = server.scrapeMetrics();
         assertTrue(counter(metrics, "mmfuse_batcher_requests_total{model=\"m\",outcome=\"cancelled\"}") >= 1,
             metrics);
