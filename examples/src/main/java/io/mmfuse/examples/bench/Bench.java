@@ -243,22 +243,7 @@ public final class Bench {
       for (String what : List.of("forward", "train")) {
         org.tensorflow.proto.RunMetadata md = what.equals("forward") ? model.traceForward(feeds)
             : model.traceTrainStep(feeds, labels, 1e-5f, 3);
-        Map<String, Long> byType = new java.util.HashMap<>();
-        long total = 0;
-        for (var d : md.getStepStats().getDevStatsList()) {
-          for (var n : d.getNodeStatsList()) {
-            long us = n.getOpEndRelMicros() - n.getOpStartRelMicros();
-            String label = n.getTimelineLabel();
-            int eq = label.indexOf("= ");
-            String type = eq >= 0 ? label.substring(eq + 2).replaceAll("\\(.*", "") : n.getNodeName();
-            byType.merge(type, us, Long::sum);
-            total += us;
-          }
-        }
-        long all = total;
-        line("profile %s %s (%s, batch %d): %.1f ms of op time", w.name(), what, v.name(), batch, all / 1e3);
-        byType.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(14)
-            .forEach(e -> line("  %-28s %7.1f ms %5.1f%%", e.getKey(), e.getValue() / 1e3, 100.0 * e.getValue() / all));
+        opTable(String.format(Locale.ROOT, "%s %s (%s, batch %d)", w.name(), what, v.name(), batch), md);
       }
     }
   }
@@ -278,8 +263,10 @@ public final class Bench {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  /** Trains a small text+image+table mm-small model for one epoch, then times single predictions. */
-  private JsonObject latency(double peakGflops) throws IOException {
+  /** A small text+image+table mm-small bundle trained for one epoch, and the examples it is timed on. */
+  private record LatencyModel(Path bundle, List<Map<String, Object>> examples) {}
+
+  private LatencyModel latencyModel() throws IOException {
     Path data = work.resolve("latency");
     Files.createDirectories(data);
     List<String> vocab = vocabulary();
@@ -308,53 +295,137 @@ public final class Bench {
       examples.add(Map.of("text", text, "image", jpeg, "table", cells));
     }
     Files.write(data.resolve("data.csv"), rows);
+    Workload w = Workloads.SMALL;
+    // Bundles serve in float32 whatever they trained in, so only float32 is timed.
+    String spec = """
+        inputs { name: "text" modality: "text"
+          settings { [mmfuse/mmfuse.text.TextSettings] { tokenizer_file: "vocab.txt" lowercase: true add_special_tokens: true max_length: 64 } } }
+        inputs { name: "image" modality: "image" settings { [mmfuse/mmfuse.image.ImageSettings] { preset: "vit" } } }
+        inputs { name: "table" modality: "table" settings { [mmfuse/mmfuse.table.TableSettings] {
+          columns { name: "text" kind: IGNORED } columns { name: "image" kind: IGNORED } } } }
+        backbone { width: %d layers: %d heads: %d ffn_width: %d norm: PRE activation: GELU fusion: "concat"
+          final_layer_norm: true precision: FLOAT32 }
+        """.formatted(w.width(), w.layers(), w.heads(), w.ffn());
+    Path specFile = data.resolve("spec");
+    Files.writeString(specFile, spec);
+    ModelSpec s = Specs.read(specFile);
+    Path bundle = work.resolve("latency-model");
+    new Trainer(TrainingConfig.builder().optEpochs(1).optBatchSize(16).build(), registry)
+        .fit(s, Dataset.read(data.resolve("data.csv"), "label", s, registry), data, bundle);
+    return new LatencyModel(bundle, examples);
+  }
+
+  /** Trains the latency model, then times single predictions. */
+  private JsonObject latency(double peakGflops) throws IOException {
+    LatencyModel model = latencyModel();
+    List<Map<String, Object>> examples = model.examples();
     JsonObject out = new JsonObject();
     // One example's matrix products at the matmul peak: the floor no prediction can beat on this CPU.
     double floorMs = Workloads.SMALL.forwardFlops() / (peakGflops * 1e9) * 1e3;
     out.addProperty("flop_floor_ms", round(floorMs));
-    // Bundles serve in float32 whatever they trained in, so only float32 is timed here.
-    for (Precision p : List.of(Precision.FLOAT32)) {
-      Workload w = Workloads.SMALL;
-      String spec = """
-          inputs { name: "text" modality: "text"
-            settings { [mmfuse/mmfuse.text.TextSettings] { tokenizer_file: "vocab.txt" lowercase: true add_special_tokens: true max_length: 64 } } }
-          inputs { name: "image" modality: "image" settings { [mmfuse/mmfuse.image.ImageSettings] { preset: "vit" } } }
-          inputs { name: "table" modality: "table" settings { [mmfuse/mmfuse.table.TableSettings] {
-            columns { name: "text" kind: IGNORED } columns { name: "image" kind: IGNORED } } } }
-          backbone { width: %d layers: %d heads: %d ffn_width: %d norm: PRE activation: GELU fusion: "concat"
-            final_layer_norm: true precision: %s }
-          """.formatted(w.width(), w.layers(), w.heads(), w.ffn(),
-          p == Precision.MIXED_BFLOAT16 ? "MIXED_BFLOAT16" : "FLOAT32");
-      Path specFile = data.resolve("spec-" + p);
-      Files.writeString(specFile, spec);
-      ModelSpec s = Specs.read(specFile);
-      Path bundle = work.resolve("latency-model-" + p);
-      new Trainer(TrainingConfig.builder().optEpochs(1).optBatchSize(16).build(), registry)
-          .fit(s, Dataset.read(data.resolve("data.csv"), "label", s, registry), data, bundle);
-      String precision = p == Precision.FLOAT32 ? "float32" : "bf16";
-      // TensorFlow's default threads (one intra-op thread per core), and one intra-op thread with two ops at once,
-      // which suits a single example's small ops better. Per session only where TF_OVERRIDE_GLOBAL_THREADPOOL=1
-      // (./mmfuse sets it); otherwise the process's first session's threads hold and both rows measure those.
-      for (String threads : List.of("default_threads", "intra1_inter2")) {
-        RuntimeOptions options = threads.equals("default_threads") ? RuntimeOptions.of("cpu")
-            : RuntimeOptions.of("cpu").withThreads(1, 2);
-        try (Predictor predictor = Predictor.load(bundle, registry, options)) {
-          JsonObject l = timePredictions(predictor, examples);
-          String key = precision + "_" + threads;
-          if (key.equals("float32_default_threads")) {
-            out.addProperty("p50", l.get("p50").getAsDouble());
-            out.addProperty("p99", l.get("p99").getAsDouble());
-            out.addProperty("p50_of_floor", round(l.get("p50").getAsDouble() / floorMs));
-            out.add("batching", batching(predictor, examples));
+    // TensorFlow's default threads (one intra-op thread per core), and one intra-op thread with two ops at once,
+    // which suits a single example's small ops better. Per session only where TF_OVERRIDE_GLOBAL_THREADPOOL=1
+    // (./mmfuse sets it); otherwise the process's first session's threads hold and both rows measure those.
+    for (String threads : List.of("default_threads", "intra1_inter2")) {
+      RuntimeOptions options = threads.equals("default_threads") ? RuntimeOptions.of("cpu")
+          : RuntimeOptions.of("cpu").withThreads(1, 2);
+      try (Predictor predictor = Predictor.load(model.bundle(), registry, options)) {
+        JsonObject l = timePredictions(predictor, examples);
+        String key = "float32_" + threads;
+        if (key.equals("float32_default_threads")) {
+          out.addProperty("p50", l.get("p50").getAsDouble());
+          out.addProperty("p99", l.get("p99").getAsDouble());
+          out.addProperty("p50_of_floor", round(l.get("p50").getAsDouble() / floorMs));
+          out.addProperty("min_of_floor", round(l.get("min").getAsDouble() / floorMs));
+          if (l.has("cpu_steal_share")) {
+            out.add("cpu_steal_share", l.get("cpu_steal_share"));
           }
-          out.add(key, l);
-          line("predict latency (mm-small, text+image+table, one example, %s, %s): p50 %.2f ms, p99 %.2f ms",
-              precision, threads.replace('_', ' '), l.get("p50").getAsDouble(), l.get("p99").getAsDouble());
+          out.add("batching", batching(predictor, examples));
+        }
+        out.add(key, l);
+        line("predict latency (mm-small, text+image+table, one example, float32, %s): p50 %.2f ms, p99 %.2f ms,"
+            + " fastest %.2f ms (floor %.2f ms)%s", threads.replace('_', ' '), l.get("p50").getAsDouble(),
+            l.get("p99").getAsDouble(), l.get("min").getAsDouble(), floorMs, l.has("cpu_steal_share")
+                ? String.format(Locale.ROOT, "; CPU steal %.1f%%", 100 * l.get("cpu_steal_share").getAsDouble())
+                : "");
+      }
+    }
+    Checksums.deleteTree(model.bundle());
+    return out;
+  }
+
+  /**
+   * Where one example's prediction through the {@link Predictor} spends its time: tokenizing (JPEG decoding among
+   * it) against running the bundle's own serving graph, and that graph's op time by type from TensorFlow's trace (the
+   * fastest of several traced runs, the one least disturbed by the rest of the machine).
+   */
+  public void profilePrediction() throws IOException {
+    LatencyModel model = latencyModel();
+    List<Map<String, Object>> examples = model.examples();
+    try (Predictor predictor = Predictor.load(model.bundle(), registry, RuntimeOptions.of("cpu"))) {
+      int n = seconds < 0.5 ? 5 : 100;
+      for (int i = 0; i < Math.min(n, 30); i++) {
+        predictor.predict(examples.get(i % examples.size()));
+      }
+      double[] tokenize = new double[n];
+      double[] run = new double[n];
+      for (int i = 0; i < n; i++) {
+        long t0 = System.nanoTime();
+        var tokens = predictor.tokenize(examples.get(i % examples.size()), "example " + (i + 1));
+        long t1 = System.nanoTime();
+        predictor.predictTokenized(List.of(tokens));
+        tokenize[i] = (t1 - t0) / 1e6;
+        run[i] = (System.nanoTime() - t1) / 1e6;
+      }
+      Arrays.sort(tokenize);
+      Arrays.sort(run);
+      line("profile one prediction (mm-small, text+image+table, float32): tokenize p50 %.2f ms, model p50 %.2f ms"
+          + " (fastest %.2f ms)", tokenize[n / 2], run[n / 2], run[0]);
+      var tokens = predictor.tokenize(examples.get(0), "example 1");
+      org.tensorflow.proto.RunMetadata fastest = null;
+      long fastestWall = Long.MAX_VALUE;
+      for (int i = 0; i < Math.max(3, n / 5); i++) {
+        org.tensorflow.proto.RunMetadata md = predictor.traceTokenized(List.of(tokens));
+        long first = Long.MAX_VALUE;
+        long last = 0;
+        for (var d : md.getStepStats().getDevStatsList()) {
+          for (var node : d.getNodeStatsList()) {
+            first = Math.min(first, node.getAllStartMicros());
+            last = Math.max(last, node.getAllStartMicros() + node.getOpEndRelMicros());
+          }
+        }
+        if (last - first < fastestWall) {
+          fastestWall = last - first;
+          fastest = md;
         }
       }
-      Checksums.deleteTree(bundle);
+      opTable("serving graph, batch 1, fastest traced run: " + String.format(Locale.ROOT, "%.1f ms from first op to"
+          + " last", fastestWall / 1e3), fastest);
     }
-    return out;
+    Checksums.deleteTree(model.bundle());
+  }
+
+  /** Op time by type from a traced run, the largest first. */
+  private void opTable(String title, org.tensorflow.proto.RunMetadata md) {
+    Map<String, Long> byType = new java.util.HashMap<>();
+    Map<String, Integer> count = new java.util.HashMap<>();
+    long total = 0;
+    for (var d : md.getStepStats().getDevStatsList()) {
+      for (var n : d.getNodeStatsList()) {
+        long us = n.getOpEndRelMicros() - n.getOpStartRelMicros();
+        String label = n.getTimelineLabel();
+        int eq = label.indexOf("= ");
+        String type = eq >= 0 ? label.substring(eq + 2).replaceAll("\\(.*", "") : n.getNodeName();
+        byType.merge(type, us, Long::sum);
+        count.merge(type, 1, Integer::sum);
+        total += us;
+      }
+    }
+    long all = total;
+    line("profile %s; %.1f ms of op time", title, all / 1e3);
+    byType.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(14)
+        .forEach(e -> line("  %-28s %7.1f ms %5.1f%% %4d ops", e.getKey(), e.getValue() / 1e3,
+            100.0 * e.getValue() / all, count.get(e.getKey())));
   }
 
   /**
@@ -426,16 +497,23 @@ public final class Bench {
       predictor.predict(examples.get(i % examples.size()));
     }
     double[] ms = new double[n];
+    CpuTime.Sample before = CpuTime.sample();
     for (int i = 0; i < n; i++) {
       long t0 = System.nanoTime();
       predictor.predict(examples.get(i % examples.size()));
       ms[i] = (System.nanoTime() - t0) / 1e6;
     }
+    double steal = CpuTime.stealShare(before, CpuTime.sample());
     Arrays.sort(ms);
     JsonObject l = new JsonObject();
     l.addProperty("p50", round(ms[n / 2]));
     l.addProperty("p99", round(ms[(int) Math.ceil(n * 0.99) - 1]));
+    l.addProperty("min", round(ms[0]));
     l.addProperty("predictions", n);
+    if (!Double.isNaN(steal)) {
+      // The share of this machine's CPU time that its hypervisor gave to others while the predictions ran.
+      l.addProperty("cpu_steal_share", round(steal));
+    }
     return l;
   }
 

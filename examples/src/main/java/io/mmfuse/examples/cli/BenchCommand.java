@@ -22,7 +22,7 @@ final class BenchCommand implements Callable<Integer> {
   boolean quick;
 
   @Option(names = "--profile", description = "Instead: where mm-small's forward pass and training step spend"
-      + " their time, by op type, for each runtime variant.")
+      + " their time, by op type, for each runtime variant, and where one prediction through a bundle does.")
   boolean profile;
 
   @Override
@@ -30,10 +30,11 @@ final class BenchCommand implements Callable<Integer> {
     Path work = Files.createTempDirectory("mmfuse-bench");
     try {
       if (profile) {
-        Bench b = new Bench(true, null, spec.commandLine().getOut(), work);
+        Bench b = new Bench(true, Plugins.load(getClass().getClassLoader()), spec.commandLine().getOut(), work);
         for (int batch : new int[] {Bench.SMALL_BATCH, 1}) {
           Bench.VARIANTS.forEach(v -> b.profile(v, batch));
         }
+        b.profilePrediction();
         return 0;
       }
       var results = new Bench(quick, Plugins.load(getClass().getClassLoader()), spec.commandLine().getOut(), work)

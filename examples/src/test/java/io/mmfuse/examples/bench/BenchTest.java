@@ -54,6 +54,17 @@ class BenchTest {
   }
 
   @Test
+  void theProfileOfOnePredictionSplitsTokenizingFromTheServingGraph(@TempDir Path dir) throws Exception {
+    StringWriter log = new StringWriter();
+    new Bench(true, 0.05, Plugins.load(getClass().getClassLoader()), new PrintWriter(log), dir).profilePrediction();
+    String out = log.toString();
+    assertTrue(out.matches("(?s).*profile one prediction \\(.*\\): tokenize p50 [0-9.]+ ms, model p50 [0-9.]+ ms.*"),
+        out);
+    // The bundle's own graph, traced: its fused matrix products, ops counted.
+    assertTrue(out.contains("profile serving graph, batch 1") && out.contains("FusedMatMul"), out);
+  }
+
+  @Test
   void aShortRunReportsEveryFigureConsistently(@TempDir Path dir) throws Exception {
     StringWriter log = new StringWriter();
     JsonObject r = new Bench(true, 0.05, Plugins.load(getClass().getClassLoader()), new PrintWriter(log), dir).run();
@@ -80,6 +91,15 @@ class BenchTest {
     assertEquals(floor, latency.get("flop_floor_ms").getAsDouble(), 0.01 + 1e-3 * floor);
     assertEquals(latency.get("p50").getAsDouble() / latency.get("flop_floor_ms").getAsDouble(),
         latency.get("p50_of_floor").getAsDouble(), 0.01 * latency.get("p50_of_floor").getAsDouble() + 0.01);
+    JsonObject timed = latency.getAsJsonObject("float32_default_threads");
+    assertTrue(timed.get("min").getAsDouble() > 0 && timed.get("min").getAsDouble() <= timed.get("p50").getAsDouble());
+    assertEquals(timed.get("min").getAsDouble() / latency.get("flop_floor_ms").getAsDouble(),
+        latency.get("min_of_floor").getAsDouble(), 0.01 * latency.get("min_of_floor").getAsDouble() + 0.01);
+    if (java.nio.file.Files.isReadable(Path.of("/proc/stat"))) {
+      // Linux: the hypervisor's share of the CPU while the predictions ran, a share.
+      double steal = latency.get("cpu_steal_share").getAsDouble();
+      assertTrue(steal >= 0 && steal <= 1, "steal " + steal);
+    }
     JsonObject batching = latency.getAsJsonObject("batching");
     double forward16 = small.getAsJsonObject("default").get("forward_samples_per_s").getAsDouble();
     assertEquals(forward16, batching.get("batch16_forward_samples_per_s").getAsDouble(), 1e-3 * forward16 + 1e-3);

@@ -297,6 +297,21 @@ public final class Predictor implements AutoCloseable {
     return out;
   }
 
+  /**
+   * One traced run of the model on examples tokenized by {@link #tokenize}, fetching the predictions: TensorFlow's
+   * step stats (each op, where it ran and for how long) and the graph as it ran, after TensorFlow's rewrites, for
+   * profiling the serving graph.
+   */
+  public org.tensorflow.proto.RunMetadata traceTokenized(List<Map<String, TokenSequence>> tokenized) {
+    try (Call call = session.call()) {
+      call.feedInputs(config, Tokenizers.feeds(config, tokenized), inputTensors::get);
+      call.fetch(outputTensors.get(Names.PREDICTIONS));
+      call.options(io.mmfuse.runtime.TensorFlowRuntime.fullTrace().toBuilder().setOutputPartitionGraphs(true).build())
+          .run();
+      return call.metadata();
+    }
+  }
+
   private List<float[]> runAll(List<? extends Map<String, ?>> examples, String output) {
     List<Map<String, TokenSequence>> seqs = new ArrayList<>();
     for (int i = 0; i < examples.size(); i++) {
