@@ -25,8 +25,18 @@ final class BenchCommand implements Callable<Integer> {
       + " their time, by op type, for each runtime variant, and where one prediction through a bundle does.")
   boolean profile;
 
+  @Option(names = "--peers", description = "Also run the same encoder in ONNX Runtime and as TorchScript right"
+      + " after (benchmarks/peers/run.sh; needs the source tree, and PyTorch for /usr/bin/python3 the first time)"
+      + " and put them, with the ratios, in the JSON.")
+  boolean peers;
+
   @Override
   public Integer call() throws Exception {
+    io.mmfuse.examples.bench.Peers peerRun = null;
+    if (peers && !profile) {
+      peerRun = new io.mmfuse.examples.bench.Peers(Path.of(System.getProperty("mmfuse.home", ".")));
+      peerRun.check();
+    }
     Path work = Files.createTempDirectory("mmfuse-bench");
     try {
       if (profile) {
@@ -39,6 +49,9 @@ final class BenchCommand implements Callable<Integer> {
       }
       var results = new Bench(quick, Plugins.load(getClass().getClassLoader()), spec.commandLine().getOut(), work)
           .run();
+      if (peerRun != null) {
+        results.add("peers", peerRun.run(quick, work, spec.commandLine().getOut()));
+      }
       if (json != null) {
         io.mmfuse.api.internal.AtomicFiles.write(json,
             Bench.json(results).getBytes(java.nio.charset.StandardCharsets.UTF_8));

@@ -1,0 +1,163 @@
+package io.mmfuse.examples.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.mmfuse.api.InvalidConfigurationException;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * {@code mmfuse bench --peers}: the same encoder in ONNX Runtime and as TorchScript, against mmfuse's forward pass,
+ * run right after the bench's own measurements by the benchmarks module ({@code benchmarks/peers/run.sh}, JMH in a
+ * child process: the peers' engines are benchmark dependencies, never the command line's). Its JSON goes into the
+ * bench's under {@code peers}, with the ratios, so that they compare figures from one run.
+ */
+public final class Peers {
+  static final String BENCHMARK = "io.mmfuse.benchmarks.PeersBenchmark.";
+  private final Path home;
+
+  /** The peers of the source tree at {@code home} (the launcher's directory). */
+  public Peers(Path home) {
+    this.home = home;
+  }
+
+  private Path script() {
+    return home.resolve("benchmarks/peers/run.sh");
+  }
+
+  /**
+   * Refuses at once, before any measurement, what would make the peers' run fail: no source tree, or no exported
+   * peers and no PyTorch to export them with.
+   */
+  public void check() {
+    if (!Files.isRegularFile(script())) {
+      throw new InvalidConfigurationException("--peers runs benchmarks/peers/run.sh of the mmfuse source tree; found"
+          + " none under " + home.toAbsolutePath() + " (run ./mmfuse from the source tree)");
+    }
+    if (!Files.isRegularFile(home.resolve("benchmarks/target/peers/encoder-b1.onnx"))) {
+      boolean torch;
+      try {
+        Process p = new ProcessBuilder("/usr/bin/python3", "-c", "import torch").redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        torch = p.waitFor() == 0;
+      } catch (IOException e) {
+        torch = false;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new InvalidConfigurationException("interrupted while looking for PyTorch");
+      }
+      if (!torch) {
+        throw new InvalidConfigurationException("--peers exports the ONNX and TorchScript peers with PyTorch, which"
+            + " /usr/bin/python3 does not have (Debian: apt-get install python3-torch)");
+      }
+    }
+  }
+
+  /** Runs the peers' benchmark (shorter with {@code quick}) and returns its figures; {@code work} holds its files. */
+  public JsonObject run(boolean quick, Path work, PrintWriter log) throws IOException {
+    Path results = work.resolve("peers-jmh.json");
+    Path output = work.resolve("peers.log");
+    List<String> command = new ArrayList<>(List.of("bash", script().toString(), "-rf", "json", "-rff",
+        results.toString()));
+    if (quick) {
+      command.addAll(List.of("-wi", "1", "-i", "2"));
+    }
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+    pb.environment().put("MMFUSE_PEERS_NO_BUILD", "1");
+    log.println("peers: ONNX Runtime and TorchScript against mmfuse (benchmarks/peers/run.sh, JMH; a few minutes)");
+    log.flush();
+    int rc;
+    try {
+      rc = pb.start().waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InvalidConfigurationException("interrupted while the peers' benchmark ran");
+    }
+    if (rc != 0 || !Files.isRegularFile(results)) {
+      List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+      String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+      throw new InvalidConfigurationException("the peers' benchmark (benchmarks/peers/run.sh) failed with exit code "
+          + rc + "; its last lines:\n" + tail);
+    }
+    JsonObject out = figures(JsonParser.parseString(Files.readString(results)).getAsJsonArray());
+    for (String batch : List.of("batch_16", "batch_1")) {
+      JsonObject b = out.getAsJsonObject(batch);
+      if (b == null) {
+        continue;
+      }
+      String unit = batch.equals("batch_1") ? "ms" : "samples/s";
+      String key = batch.equals("batch_1") ? "_ms" : "_samples_per_s";
+      log.println(String.format(Locale.ROOT, "peers, %s: mmfuse %.1f %s, ONNX Runtime %.1f, TorchScript %.1f"
+          + " (mmfuse %.2fx ONNX Runtime, %.2fx TorchScript)", batch.replace('_', ' '),
+          b.get("mmfuse" + key).getAsDouble(), unit, b.get("onnx_runtime" + key).getAsDouble(),
+          b.get("torchscript" + key).getAsDouble(), b.get("mmfuse_speed_over_onnx_runtime").getAsDouble(),
+          b.get("mmfuse_speed_over_torchscript").getAsDouble()));
+    }
+    log.flush();
+    return out;
+  }
+
+  /**
+   * JMH's JSON (calls per second, per benchmark and batch) as the bench reports it: samples per second at batch 16,
+   * milliseconds per call at batch 1, JMH's 99.9% error of each, and mmfuse's speed over each peer's (above 1:
+   * mmfuse is faster).
+   */
+  static JsonObject figures(JsonArray jmh) {
+    JsonObject out = new JsonObject();
+    for (JsonElement e : jmh) {
+      JsonObject run = e.getAsJsonObject();
+      String name = run.get("benchmark").getAsString();
+      if (!name.startsWith(BENCHMARK)) {
+        continue;
+      }
+      String engine = switch (name.substring(BENCHMARK.length())) {
+        case "mmfuseForward" -> "mmfuse";
+        case "onnxRuntimeForward" -> "onnx_runtime";
+        case "torchScriptForward" -> "torchscript";
+        default -> null;
+      };
+      if (engine == null) {
+        continue;
+      }
+      int batch = Integer.parseInt(run.getAsJsonObject("params").get("batch").getAsString());
+      JsonObject metric = run.getAsJsonObject("primaryMetric");
+      double callsPerSecond = metric.get("score").getAsDouble();
+      double error = metric.has("scoreError") && !metric.get("scoreError").getAsString().equals("NaN")
+          ? metric.get("scoreError").getAsDouble() : Double.NaN;
+      JsonObject b = out.has("batch_" + batch) ? out.getAsJsonObject("batch_" + batch) : new JsonObject();
+      out.add("batch_" + batch, b);
+      if (batch == 1) {
+        b.addProperty(engine + "_ms", Bench.round(1000 / callsPerSecond));
+      } else {
+        b.addProperty(engine + "_samples_per_s", Bench.round(callsPerSecond * batch));
+        if (!Double.isNaN(error)) {
+          b.addProperty(engine + "_samples_per_s_error", Bench.round(error * batch));
+        }
+      }
+      b.addProperty(engine + "_calls_per_s", Bench.round(callsPerSecond));
+    }
+    for (String key : out.keySet()) {
+      JsonObject b = out.getAsJsonObject(key);
+      if (!b.has("mmfuse_calls_per_s")) {
+        continue;
+      }
+      double mine = b.get("mmfuse_calls_per_s").getAsDouble();
+      for (String peer : List.of("onnx_runtime", "torchscript")) {
+        if (b.has(peer + "_calls_per_s")) {
+          b.addProperty("mmfuse_speed_over_" + peer, Bench.round(mine / b.get(peer + "_calls_per_s").getAsDouble()));
+        }
+      }
+    }
+    out.addProperty("source", "benchmarks/peers/run.sh (JMH PeersBenchmark), run right after in a child process;"
+        + " mmfuse includes the token embeddings and the pooler, the peers get the embeddings ready");
+    return out;
+  }
+}

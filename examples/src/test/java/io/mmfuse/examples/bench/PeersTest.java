@@ -1,0 +1,54 @@
+package io.mmfuse.examples.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.mmfuse.api.InvalidConfigurationException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PeersTest {
+  /** Two runs of a JMH result file as JMH 1.37 writes it (fields trimmed to the ones read). */
+  static final String JMH = """
+      [ { "benchmark" : "io.mmfuse.benchmarks.PeersBenchmark.mmfuseForward", "mode" : "thrpt",
+          "params" : { "batch" : "16" }, "primaryMetric" : { "score" : 4.0, "scoreError" : 0.5, "scoreUnit" : "ops/s" } },
+        { "benchmark" : "io.mmfuse.benchmarks.PeersBenchmark.onnxRuntimeForward", "mode" : "thrpt",
+          "params" : { "batch" : "16" }, "primaryMetric" : { "score" : 3.2, "scoreError" : "NaN", "scoreUnit" : "ops/s" } },
+        { "benchmark" : "io.mmfuse.benchmarks.PeersBenchmark.torchScriptForward", "mode" : "thrpt",
+          "params" : { "batch" : "16" }, "primaryMetric" : { "score" : 5.0, "scoreError" : 1.0, "scoreUnit" : "ops/s" } },
+        { "benchmark" : "io.mmfuse.benchmarks.PeersBenchmark.mmfuseForward", "mode" : "thrpt",
+          "params" : { "batch" : "1" }, "primaryMetric" : { "score" : 50.0, "scoreError" : 2.0, "scoreUnit" : "ops/s" } },
+        { "benchmark" : "io.mmfuse.benchmarks.PeersBenchmark.onnxRuntimeForward", "mode" : "thrpt",
+          "params" : { "batch" : "1" }, "primaryMetric" : { "score" : 100.0, "scoreError" : 2.0, "scoreUnit" : "ops/s" } },
+        { "benchmark" : "io.mmfuse.benchmarks.PeersBenchmark.torchScriptForward", "mode" : "thrpt",
+          "params" : { "batch" : "1" }, "primaryMetric" : { "score" : 40.0, "scoreError" : 2.0, "scoreUnit" : "ops/s" } } ]
+      """;
+
+  @Test
+  void jmhCallsPerSecondBecomeSamplesPerSecondMillisecondsAndRatios() {
+    JsonObject f = Peers.figures(JsonParser.parseString(JMH).getAsJsonArray());
+    JsonObject b16 = f.getAsJsonObject("batch_16");
+    assertEquals(64.0, b16.get("mmfuse_samples_per_s").getAsDouble(), 1e-9);
+    assertEquals(8.0, b16.get("mmfuse_samples_per_s_error").getAsDouble(), 1e-9);
+    assertEquals(51.2, b16.get("onnx_runtime_samples_per_s").getAsDouble(), 1e-9);
+    assertTrue(!b16.has("onnx_runtime_samples_per_s_error"), "JMH's NaN error is left out");
+    assertEquals(1.25, b16.get("mmfuse_speed_over_onnx_runtime").getAsDouble(), 1e-9);
+    assertEquals(0.8, b16.get("mmfuse_speed_over_torchscript").getAsDouble(), 1e-9);
+    JsonObject b1 = f.getAsJsonObject("batch_1");
+    assertEquals(20.0, b1.get("mmfuse_ms").getAsDouble(), 1e-9);
+    assertEquals(10.0, b1.get("onnx_runtime_ms").getAsDouble(), 1e-9);
+    assertEquals(0.5, b1.get("mmfuse_speed_over_onnx_runtime").getAsDouble(), 1e-9);
+    assertEquals(1.25, b1.get("mmfuse_speed_over_torchscript").getAsDouble(), 1e-9);
+  }
+
+  @Test
+  void withoutTheSourceTreeItIsRefusedBeforeAnyMeasurement(@TempDir Path dir) {
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> new Peers(dir).check());
+    assertTrue(e.getMessage().contains("benchmarks/peers/run.sh") && e.getMessage().contains(dir.toString()),
+        e.getMessage());
+  }
+}
