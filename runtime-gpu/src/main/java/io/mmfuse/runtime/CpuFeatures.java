@@ -23,9 +23,20 @@ import java.util.Set;
  * @param model the CPU's model name (empty when unknown)
  * @param cores processors available to the JVM
  * @param flags the kernel's feature flags, lower case
+ * @param isaCap the instruction set oneDNN is held to ({@code ONEDNN_MAX_CPU_ISA}, or its older name {@code
+ *     DNNL_MAX_CPU_ISA}), upper case; empty when oneDNN may use all the CPU has. TensorFlow's oneDNN kernels then
+ *     do without what is above it: {@link #avx2()}, {@link #avx512()}, {@link #avx512Bf16()} and {@link #amx()}
+ *     answer for those kernels, {@link #has} and {@link #summary()} for the CPU.
  */
-public record CpuFeatures(String arch, String vendor, String model, int cores, Set<String> flags) {
-  private static final CpuFeatures DETECTED = read(Path.of("/proc/cpuinfo"));
+public record CpuFeatures(String arch, String vendor, String model, int cores, Set<String> flags, String isaCap) {
+  /** oneDNN's x86 instruction sets, lowest first, with the newer names beside the older ones they equal. */
+  private static final List<List<String>> ISAS = List.of(List.of("SSE41"), List.of("AVX"), List.of("AVX2"),
+      List.of("AVX2_VNNI"), List.of("AVX2_VNNI_2"), List.of("AVX512_CORE"), List.of("AVX512_CORE_VNNI"),
+      List.of("AVX512_CORE_BF16"), List.of("AVX512_CORE_FP16", "AVX10_1_512"),
+      List.of("AVX512_CORE_AMX", "AVX10_1_512_AMX"), List.of("AVX512_CORE_AMX_FP16", "AVX10_1_512_AMX_FP16"));
+
+  /** Read once; declared after the tables the constructor reads. */
+  private static final CpuFeatures DETECTED = read(Path.of("/proc/cpuinfo")).withIsaCap(isaCapFromEnvironment());
 
   /** The features that bear on speed, in the order {@link #summary()} lists them. */
   private static final List<String> RELEVANT = List.of("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
@@ -33,6 +44,36 @@ public record CpuFeatures(String arch, String vendor, String model, int cores, S
 
   public CpuFeatures {
     flags = Collections.unmodifiableSet(new LinkedHashSet<>(flags));
+    isaCap = isaCap == null ? "" : isaCap.strip().toUpperCase(Locale.ROOT);
+    if (isaCap.equals("ALL") || isaCap.equals("DEFAULT") || (!isaCap.isEmpty() && rank(isaCap) < 0)) {
+      // oneDNN's own words for no cap; a name it does not know, it ignores.
+      isaCap = "";
+    }
+  }
+
+  /** These features with oneDNN held to {@code cap} (empty or null: not held). */
+  public CpuFeatures withIsaCap(String cap) {
+    return new CpuFeatures(arch, vendor, model, cores, flags, cap);
+  }
+
+  /** What this process's environment holds oneDNN to, as oneDNN reads it: ONEDNN_MAX_CPU_ISA, else DNNL_. */
+  static String isaCapFromEnvironment() {
+    String cap = System.getenv("ONEDNN_MAX_CPU_ISA");
+    return cap != null && !cap.isBlank() ? cap : System.getenv("DNNL_MAX_CPU_ISA");
+  }
+
+  private static int rank(String isa) {
+    for (int i = 0; i < ISAS.size(); i++) {
+      if (ISAS.get(i).contains(isa)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  /** Whether oneDNN may use {@code isa} (one of its names) under the cap. */
+  private boolean allows(String isa) {
+    return isaCap.isEmpty() || rank(isaCap) >= rank(isa);
   }
 
   /** This machine's CPU (read once). */
@@ -46,7 +87,7 @@ public record CpuFeatures(String arch, String vendor, String model, int cores, S
     try {
       return parse(Files.readString(cpuinfo, StandardCharsets.UTF_8), arch, cores);
     } catch (IOException | RuntimeException e) {
-      return new CpuFeatures(arch, "", "", cores, Set.of());
+      return new CpuFeatures(arch, "", "", cores, Set.of(), "");
     }
   }
 
@@ -77,29 +118,43 @@ public record CpuFeatures(String arch, String vendor, String model, int cores, S
         default -> { }
       }
     }
-    return new CpuFeatures(arch, vendor, model, cores, flags);
+    return new CpuFeatures(arch, vendor, model, cores, flags, "");
   }
 
   public boolean has(String flag) {
     return flags.contains(flag);
   }
 
-  /** AMX tiles with bfloat16 (Intel Sapphire Rapids and later). */
+  /** AMX tiles with bfloat16 (Intel Sapphire Rapids and later), oneDNN allowed to use them. */
   public boolean amx() {
-    return has("amx_tile") && has("amx_bf16");
+    return has("amx_tile") && has("amx_bf16") && allows("AVX512_CORE_AMX");
   }
 
+  /** AVX-512 (its core subset, as oneDNN counts it), oneDNN allowed to use it. */
   public boolean avx512() {
-    return has("avx512f");
+    return has("avx512f") && allows("AVX512_CORE");
   }
 
-  /** AVX-512 bfloat16 dot products (Cooper Lake, AMD Zen 4 and later); slower than AMX, faster than emulation. */
+  /**
+   * AVX-512 bfloat16 dot products (Cooper Lake, AMD Zen 4 and later), oneDNN allowed to use them; slower than AMX,
+   * faster than emulation.
+   */
   public boolean avx512Bf16() {
-    return has("avx512_bf16");
+    return has("avx512_bf16") && allows("AVX512_CORE_BF16");
   }
 
   public boolean avx2() {
-    return has("avx2");
+    return has("avx2") && allows("AVX2");
+  }
+
+  /**
+   * Whether bfloat16 matrix products can run at all. TensorFlow picks oneDNN's bfloat16 kernels from the CPU's own
+   * AVX-512 flag; with oneDNN held below AVX-512 on such a CPU, oneDNN cannot build them and the process aborts
+   * ("could not create a primitive descriptor for a matmul primitive", measured on AMD Zen 4 with
+   * ONEDNN_MAX_CPU_ISA=AVX2). Without AVX-512, TensorFlow takes its own (slow) kernels instead.
+   */
+  public boolean bfloat16Runs() {
+    return !has("avx512f") || allows("AVX512_CORE");
   }
 
   /** Any bfloat16 arithmetic in hardware: AMX, AVX512_BF16 or ARM's BF16. */
@@ -123,7 +178,9 @@ public record CpuFeatures(String arch, String vendor, String model, int cores, S
     String name = model.isEmpty() ? "unknown CPU" : model;
     String features = flags.isEmpty() ? "features unknown" : summary().isEmpty() ? "none of AVX2, AVX-512, AMX"
         : String.join(" ", summary());
-    String amx = flags.isEmpty() || amx() ? "" : "; no AMX";
-    return name + " (" + (vendor.isEmpty() ? "" : vendor + ", ") + arch + ", " + cores + " cores): " + features + amx;
+    String amx = flags.isEmpty() || has("amx_tile") && has("amx_bf16") ? "" : "; no AMX";
+    String cap = isaCap.isEmpty() ? "" : "; oneDNN held to " + isaCap + " (ONEDNN_MAX_CPU_ISA)";
+    return name + " (" + (vendor.isEmpty() ? "" : vendor + ", ") + arch + ", " + cores + " cores): " + features + amx
+        + cap;
   }
 }

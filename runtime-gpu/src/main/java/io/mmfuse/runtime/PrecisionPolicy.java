@@ -18,6 +18,10 @@ import java.util.Optional;
  *       that says why, unless {@code force_precision} is set, when it runs as asked, with the warning.
  * </ul>
  *
+ * oneDNN held below what the CPU has ({@code ONEDNN_MAX_CPU_ISA}) counts as that CPU: AMX and AVX512_BF16 above the
+ * cap are not there. Held below AVX-512 on an AVX-512 CPU, bfloat16 cannot run at all (TensorFlow aborts, see {@link
+ * CpuFeatures#bfloat16Runs()}): float32 then, and {@code force_precision} is refused.
+ *
  * The choice depends on the machine, so it is recorded with the run (the bundle's manifest), never in the model: a
  * bundle's serving graph is float32 whatever it trained in.
  */
@@ -73,11 +77,27 @@ public final class PrecisionPolicy {
           ? new Choice(a, Precision.FLOAT32, "GPU: float32 (bfloat16 is not measured on GPUs)", Optional.empty())
           : new Choice(a, Precision.MIXED_BFLOAT16, "asked for, on a GPU", Optional.empty());
     }
+    if (!cpu.bfloat16Runs()) {
+      String held = "oneDNN is held to " + cpu.isaCap() + " (ONEDNN_MAX_CPU_ISA) on a CPU with AVX-512, so"
+          + " TensorFlow would pick bfloat16 kernels that oneDNN cannot build, and abort the process";
+      if (a == Precision.AUTO) {
+        return new Choice(a, Precision.FLOAT32, "oneDNN held to " + cpu.isaCap() + ": no bfloat16 kernels",
+            Optional.empty());
+      }
+      if (force) {
+        throw new InvalidConfigurationException("backbone precision MIXED_BFLOAT16 with force_precision: " + held
+            + "; unset ONEDNN_MAX_CPU_ISA (or set it to AVX512_CORE or above), or train in FLOAT32");
+      }
+      return new Choice(a, Precision.FLOAT32, "oneDNN held to " + cpu.isaCap() + ": MIXED_BFLOAT16 asked for,"
+          + " float32 used", Optional.of("warning: precision MIXED_BFLOAT16 asked for, training in float32 instead: "
+          + held));
+    }
     if (fastBfloat16(cpu)) {
       return new Choice(a, Precision.MIXED_BFLOAT16, "the CPU has " + (cpu.amx() ? "AMX" : "AVX512_BF16")
           + " (bfloat16 matrix products in hardware)", Optional.empty());
     }
-    String why = "this CPU has neither AMX nor AVX512_BF16 (" + cpu.describe() + "); without them mixed precision"
+    String why = (cpu.isaCap().isEmpty() ? "this CPU has neither AMX nor AVX512_BF16 ("
+        : "oneDNN may use neither AMX nor AVX512_BF16 (") + cpu.describe() + "); without them mixed precision"
         + " trained 5x slower than float32 on an AVX2-only CPU";
     if (a == Precision.AUTO) {
       return new Choice(a, Precision.FLOAT32, "no AMX or AVX512_BF16", Optional.empty());

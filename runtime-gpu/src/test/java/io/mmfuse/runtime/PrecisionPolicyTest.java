@@ -89,4 +89,41 @@ class PrecisionPolicyTest {
       assertFalse(here.flags().isEmpty(), "Linux lists the CPU's flags");
     }
   }
+
+  @Test
+  void oneDnnHeldBelowTheCpuCountsAsTheLesserCpu() throws Exception {
+    CpuFeatures zen4 = cpu("epyc-zen4.txt");
+    CpuFeatures avx2 = zen4.withIsaCap("avx2");
+    assertEquals("AVX2", avx2.isaCap());
+    assertTrue(avx2.avx2() && avx2.has("avx512_bf16"), "the CPU's flags stay");
+    assertFalse(avx2.avx512() || avx2.avx512Bf16() || avx2.bfloat16Runs());
+    assertTrue(avx2.describe().endsWith("; oneDNN held to AVX2 (ONEDNN_MAX_CPU_ISA)"), avx2.describe());
+    PrecisionPolicy.Choice auto = PrecisionPolicy.choose(Precision.AUTO, false, false, avx2);
+    assertEquals(Precision.FLOAT32, auto.used());
+    assertTrue(auto.warning().isEmpty());
+    PrecisionPolicy.Choice asked = PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, false, false, avx2);
+    assertEquals(Precision.FLOAT32, asked.used());
+    assertTrue(asked.warning().orElseThrow().contains("abort"), asked.warning().orElseThrow());
+    // Forcing it would abort the process in native code: refused instead, with what to change.
+    io.mmfuse.api.InvalidConfigurationException e = org.junit.jupiter.api.Assertions.assertThrows(
+        io.mmfuse.api.InvalidConfigurationException.class,
+        () -> PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, true, false, avx2));
+    assertTrue(e.getMessage().contains("ONEDNN_MAX_CPU_ISA"), e.getMessage());
+    // Held at AVX-512 without its bfloat16: bfloat16 runs (emulated), AUTO takes float32.
+    CpuFeatures core = zen4.withIsaCap("AVX512_CORE");
+    assertTrue(core.avx512() && core.bfloat16Runs());
+    assertFalse(core.avx512Bf16());
+    assertEquals(Precision.FLOAT32, PrecisionPolicy.choose(Precision.AUTO, false, false, core).used());
+    // AMX above the cap, AVX512_BF16 under it (either name of the level), and no cap at all.
+    CpuFeatures xeon = cpu("xeon-amx.txt");
+    for (String cap : List.of("AVX512_CORE_FP16", "avx10_1_512")) {
+      assertFalse(xeon.withIsaCap(cap).amx(), cap);
+      assertTrue(xeon.withIsaCap(cap).avx512Bf16(), cap);
+    }
+    for (String none : List.of("", "ALL", "default", "NO_SUCH_ISA")) {
+      assertTrue(xeon.withIsaCap(none).amx() && xeon.withIsaCap(none).isaCap().isEmpty(), none);
+    }
+    // An AVX2-only CPU takes TensorFlow's own bfloat16 kernels, whatever the cap.
+    assertTrue(cpu("epyc-avx2.txt").withIsaCap("AVX").bfloat16Runs());
+  }
 }

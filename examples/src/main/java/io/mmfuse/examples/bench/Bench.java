@@ -68,6 +68,14 @@ public final class Bench {
       new Variant("bf16", false, Precision.MIXED_BFLOAT16),
       new Variant("xla+bf16", true, Precision.MIXED_BFLOAT16));
 
+  static final String BF16_SKIPPED = "oneDNN is held below AVX-512 (ONEDNN_MAX_CPU_ISA) on an AVX-512 CPU: bfloat16"
+      + " products would abort the process";
+
+  /** Whether this process can run bfloat16 products at all (see CpuFeatures.bfloat16Runs). */
+  public static boolean bfloat16Runs() {
+    return io.mmfuse.runtime.CpuFeatures.detect().bfloat16Runs();
+  }
+
   /** mm-small's batch. */
   public static final int SMALL_BATCH = Workloads.SMALL.batch();
 
@@ -101,13 +109,23 @@ public final class Bench {
     out.add("machine", machine());
     double peak = matmulGflops(false);
     out.addProperty("matmul_gflops", round(peak));
-    double peakBf16 = matmulGflops(true);
-    out.addProperty("matmul_bf16_gflops", round(peakBf16));
-    line("matmul 1024^3: float32 %.1f GFLOP/s, bfloat16 %.1f GFLOP/s", peak, peakBf16);
+    if (bfloat16Runs()) {
+      double peakBf16 = matmulGflops(true);
+      out.addProperty("matmul_bf16_gflops", round(peakBf16));
+      line("matmul 1024^3: float32 %.1f GFLOP/s, bfloat16 %.1f GFLOP/s", peak, peakBf16);
+    } else {
+      line("matmul 1024^3: float32 %.1f GFLOP/s; bfloat16 not run (%s)", peak, BF16_SKIPPED);
+    }
     JsonObject workloads = new JsonObject();
     for (Workload w : quick ? List.of(Workloads.SMALL) : List.of(Workloads.SMALL, Workloads.BASE)) {
       JsonObject variants = new JsonObject();
       for (Variant v : VARIANTS) {
+        if (v.precision() == Precision.MIXED_BFLOAT16 && !bfloat16Runs()) {
+          JsonObject skipped = new JsonObject();
+          skipped.addProperty("skipped", BF16_SKIPPED);
+          variants.add(v.name(), skipped);
+          continue;
+        }
         variants.add(v.name(), workload(w, v, peak));
       }
       workloads.add(w.name(), variants);
@@ -136,6 +154,10 @@ public final class Bench {
     m.add("cpu_features", features);
     m.addProperty("amx", cpu.amx());
     m.addProperty("avx512_bf16", cpu.avx512Bf16());
+    if (!cpu.isaCap().isEmpty()) {
+      // oneDNN held below the CPU: the figures are those of a lesser CPU with this one's cores and memory.
+      m.addProperty("onednn_isa_cap", cpu.isaCap());
+    }
     m.addProperty("java", System.getProperty("java.version"));
     // What the policies choose here (the workloads below run every variant whatever the choice).
     io.mmfuse.runtime.PrecisionPolicy.Choice auto = io.mmfuse.runtime.PrecisionPolicy.choose(Precision.AUTO, false,

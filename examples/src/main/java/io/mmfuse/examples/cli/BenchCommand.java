@@ -42,7 +42,8 @@ final class BenchCommand implements Callable<Integer> {
       if (profile) {
         Bench b = new Bench(true, Plugins.load(getClass().getClassLoader()), spec.commandLine().getOut(), work);
         for (int batch : new int[] {Bench.SMALL_BATCH, 1}) {
-          Bench.VARIANTS.forEach(v -> b.profile(v, batch));
+          Bench.VARIANTS.stream().filter(v -> Bench.bfloat16Runs()
+              || v.precision() != io.mmfuse.api.proto.Precision.MIXED_BFLOAT16).forEach(v -> b.profile(v, batch));
         }
         b.profilePrediction();
         return 0;

@@ -1,0 +1,35 @@
+package io.mmfuse.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DevicesCommandTest {
+  /**
+   * oneDNN held to AVX2 by the environment, as oneDNN itself reads it: the process counts its CPU as that lesser one
+   * and AUTO trains in float32 (on an AVX-512 CPU bfloat16 would abort the process there).
+   */
+  @Test
+  void aOneDnnCapInTheEnvironmentIsTheCpuThePolicyChoosesFor() throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), Main.class.getName(), "devices")
+        .redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().put("ONEDNN_MAX_CPU_ISA", "avx2");
+    pb.environment().remove("DNNL_MAX_CPU_ISA");
+    Process proc = pb.start();
+    List<String> out;
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(proc.getInputStream(), StandardCharsets.UTF_8))) {
+      out = r.lines().toList();
+    }
+    assertEquals(0, proc.waitFor(), String.join("\n", out));
+    String text = String.join("\n", out);
+    assertTrue(text.contains("oneDNN held to AVX2 (ONEDNN_MAX_CPU_ISA)"), text);
+    assertTrue(text.contains("precision AUTO\tFLOAT32"), text);
+  }
+}
