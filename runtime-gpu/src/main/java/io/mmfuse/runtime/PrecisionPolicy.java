@@ -56,6 +56,11 @@ public final class PrecisionPolicy {
         throw new InvalidConfigurationException("-Dmmfuse.autoPrecision=" + fixed + ": expected FLOAT32 or"
             + " MIXED_BFLOAT16");
       }
+      if (fixed.equals("MIXED_BFLOAT16") && !gpu && !CpuFeatures.detect().bfloat16Runs()) {
+        throw new InvalidConfigurationException("-Dmmfuse.autoPrecision=MIXED_BFLOAT16: oneDNN is held to "
+            + CpuFeatures.detect().isaCap() + " (ONEDNN_MAX_CPU_ISA) on a CPU with AVX-512, where bfloat16 kernels"
+            + " cannot be built and TensorFlow would abort the process");
+      }
       return new Choice(Precision.AUTO, Precision.valueOf(fixed), "-Dmmfuse.autoPrecision=" + fixed,
           Optional.empty());
     }
