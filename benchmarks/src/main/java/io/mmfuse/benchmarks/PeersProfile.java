@@ -22,7 +22,8 @@ import java.util.Map;
 
 /**
  * Where the time of one forward pass goes in ONNX Runtime and in mmfuse, op type by op type, for the encoder of
- * {@link PeersBenchmark} (the peers written by {@code benchmarks/peers/export_peers.py}): ONNX Runtime's own profiler
+ * {@link PeersBenchmark} (the peers written by {@code benchmarks/peers/export_peers.py}): the calls' p50 and fastest,
+ * one engine after the other, then ONNX Runtime's own profiler
  * over {@code runs} calls (its kernels after its graph optimizations, fused ones under their fused names), and
  * TensorFlow's trace of mmfuse's fastest of {@code runs} traced calls.
  *
@@ -43,7 +44,7 @@ public final class PeersProfile {
     long[] patchShape = {batch, Workloads.PATCHES, Workloads.PATCH_FEATURES};
 
     OrtEnvironment ort = OrtEnvironment.getEnvironment();
-    // First untraced, unprofiled: both engines in turns of 20 calls, so that they share the machine's moods.
+    // First untraced and unprofiled.
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         TrainingModel mmfuse = TrainingModel.create(Workloads.config(w, io.mmfuse.api.proto.Precision.FLOAT32),
             io.mmfuse.api.proto.Task.CLASSIFICATION, 2, AdamW.of(0.01f, 1.0f),
@@ -62,21 +63,22 @@ public final class PeersProfile {
           session.run(in).close();
           mmfuse.predict(feeds);
         }
-        for (int i = 0; i < runs * 2; i += 20) {
-          for (int j = i; j < Math.min(i + 20, runs * 2); j++) {
-            long t0 = System.nanoTime();
-            session.run(in).close();
-            o[j] = (System.nanoTime() - t0) / 1e6;
-          }
-          for (int j = i; j < Math.min(i + 20, runs * 2); j++) {
-            long t0 = System.nanoTime();
-            mmfuse.predict(feeds);
-            m[j] = (System.nanoTime() - t0) / 1e6;
-          }
+        // One engine after the other, a second apart: ONNX Runtime's workers spin after its calls (its default) and
+        // slowed TensorFlow's by a fifth or more when the two took turns every 20 calls.
+        for (int j = 0; j < runs * 2; j++) {
+          long t0 = System.nanoTime();
+          session.run(in).close();
+          o[j] = (System.nanoTime() - t0) / 1e6;
+        }
+        Thread.sleep(1000);
+        for (int j = 0; j < runs * 2; j++) {
+          long t0 = System.nanoTime();
+          mmfuse.predict(feeds);
+          m[j] = (System.nanoTime() - t0) / 1e6;
         }
         java.util.Arrays.sort(o);
         java.util.Arrays.sort(m);
-        System.out.printf(Locale.ROOT, "batch %d, %d calls each in turns: ONNX Runtime p50 %.2f ms (fastest %.2f),"
+        System.out.printf(Locale.ROOT, "batch %d, %d calls each, one engine after the other: ONNX Runtime p50 %.2f ms (fastest %.2f),"
             + " mmfuse p50 %.2f ms (fastest %.2f)%n", batch, runs * 2, o[runs], o[0], m[runs], m[0]);
       }
     }

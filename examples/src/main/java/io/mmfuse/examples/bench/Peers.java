@@ -70,22 +70,12 @@ public final class Peers {
     if (quick) {
       command.addAll(List.of("-wi", "1", "-i", "2"));
     }
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
-    pb.environment().put("MMFUSE_PEERS_NO_BUILD", "1");
     log.println("peers: ONNX Runtime and TorchScript against mmfuse (benchmarks/peers/run.sh, JMH; a few minutes)");
     log.flush();
-    int rc;
-    try {
-      rc = pb.start().waitFor();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new InvalidConfigurationException("interrupted while the peers' benchmark ran");
-    }
-    if (rc != 0 || !Files.isRegularFile(results)) {
-      List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
-      String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
-      throw new InvalidConfigurationException("the peers' benchmark (benchmarks/peers/run.sh) failed with exit code "
-          + rc + "; its last lines:\n" + tail);
+    run(command, output, "benchmarks/peers/run.sh");
+    if (!Files.isRegularFile(results)) {
+      throw new InvalidConfigurationException("the peers' benchmark (benchmarks/peers/run.sh) wrote no results to "
+          + results);
     }
     JsonObject out = figures(JsonParser.parseString(Files.readString(results)).getAsJsonArray());
     for (String batch : List.of("batch_16", "batch_1")) {
@@ -103,6 +93,25 @@ public final class Peers {
     }
     log.flush();
     return out;
+  }
+
+  /** Runs a script of the benchmarks module, its output into {@code output}; its last lines in the error if it fails. */
+  private static void run(List<String> command, Path output, String what) throws IOException {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(output.toFile()));
+    pb.environment().put("MMFUSE_PEERS_NO_BUILD", "1");
+    int rc;
+    try {
+      rc = pb.start().waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InvalidConfigurationException("interrupted while " + what + " ran");
+    }
+    if (rc != 0) {
+      List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+      String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+      throw new InvalidConfigurationException(what + " failed with exit code " + rc + "; its last lines:\n" + tail);
+    }
   }
 
   /**
