@@ -6,6 +6,7 @@ import ai.onnxruntime.OrtSession;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.mmfuse.examples.bench.OpTimes;
 import io.mmfuse.examples.bench.Workloads;
 import io.mmfuse.fusion.session.InputFeed;
 import io.mmfuse.fusion.train.AdamW;
@@ -128,34 +129,10 @@ public final class PeersProfile {
       for (int i = 0; i < 10; i++) {
         mmfuse.predict(feeds);
       }
-      org.tensorflow.proto.RunMetadata fastest = null;
-      long fastestSpan = Long.MAX_VALUE;
-      for (int i = 0; i < runs; i++) {
-        org.tensorflow.proto.RunMetadata md = mmfuse.traceForward(feeds);
-        long first = Long.MAX_VALUE;
-        long last = 0;
-        for (var d : md.getStepStats().getDevStatsList()) {
-          for (var n : d.getNodeStatsList()) {
-            first = Math.min(first, n.getAllStartMicros());
-            last = Math.max(last, n.getAllStartMicros() + n.getOpEndRelMicros());
-          }
-        }
-        if (last - first < fastestSpan) {
-          fastestSpan = last - first;
-          fastest = md;
-        }
-      }
+      org.tensorflow.proto.RunMetadata fastest = OpTimes.fastest(() -> mmfuse.traceForward(feeds), runs);
+      long fastestSpan = OpTimes.spanMicros(fastest);
       Map<String, double[]> tf = new HashMap<>();
-      for (var d : fastest.getStepStats().getDevStatsList()) {
-        for (var n : d.getNodeStatsList()) {
-          String label = n.getTimelineLabel();
-          int eq = label.indexOf("= ");
-          String type = eq >= 0 ? label.substring(eq + 2).replaceAll("\\(.*", "") : n.getNodeName();
-          double[] t = tf.computeIfAbsent(type, k -> new double[2]);
-          t[0] += n.getOpEndRelMicros() - n.getOpStartRelMicros();
-          t[1]++;
-        }
-      }
+      OpTimes.byType(fastest).forEach((type, t) -> tf.put(type, new double[] {t[0], t[1]}));
       print("mmfuse (TensorFlow), batch " + batch + String.format(Locale.ROOT, ": fastest of %d traced calls, %.2f ms"
           + " from first op to last", runs, fastestSpan / 1e3), tf, 1);
     }

@@ -404,23 +404,9 @@ public final class Bench {
       line("profile one prediction (mm-small, text+image+table, float32): tokenize p50 %.2f ms, model p50 %.2f ms"
           + " (fastest %.2f ms)", tokenize[n / 2], run[n / 2], run[0]);
       var tokens = predictor.tokenize(examples.get(0), "example 1");
-      org.tensorflow.proto.RunMetadata fastest = null;
-      long fastestWall = Long.MAX_VALUE;
-      for (int i = 0; i < Math.max(3, n / 5); i++) {
-        org.tensorflow.proto.RunMetadata md = predictor.traceTokenized(List.of(tokens));
-        long first = Long.MAX_VALUE;
-        long last = 0;
-        for (var d : md.getStepStats().getDevStatsList()) {
-          for (var node : d.getNodeStatsList()) {
-            first = Math.min(first, node.getAllStartMicros());
-            last = Math.max(last, node.getAllStartMicros() + node.getOpEndRelMicros());
-          }
-        }
-        if (last - first < fastestWall) {
-          fastestWall = last - first;
-          fastest = md;
-        }
-      }
+      org.tensorflow.proto.RunMetadata fastest =
+          OpTimes.fastest(() -> predictor.traceTokenized(List.of(tokens)), Math.max(3, n / 5));
+      long fastestWall = OpTimes.spanMicros(fastest);
       opTable("serving graph, batch 1, fastest traced run: " + String.format(Locale.ROOT, "%.1f ms from first op to"
           + " last", fastestWall / 1e3), fastest);
     }
@@ -429,25 +415,12 @@ public final class Bench {
 
   /** Op time by type from a traced run, the largest first. */
   private void opTable(String title, org.tensorflow.proto.RunMetadata md) {
-    Map<String, Long> byType = new java.util.HashMap<>();
-    Map<String, Integer> count = new java.util.HashMap<>();
-    long total = 0;
-    for (var d : md.getStepStats().getDevStatsList()) {
-      for (var n : d.getNodeStatsList()) {
-        long us = n.getOpEndRelMicros() - n.getOpStartRelMicros();
-        String label = n.getTimelineLabel();
-        int eq = label.indexOf("= ");
-        String type = eq >= 0 ? label.substring(eq + 2).replaceAll("\\(.*", "") : n.getNodeName();
-        byType.merge(type, us, Long::sum);
-        count.merge(type, 1, Integer::sum);
-        total += us;
-      }
-    }
-    long all = total;
+    Map<String, long[]> byType = OpTimes.byType(md);
+    long all = byType.values().stream().mapToLong(t -> t[0]).sum();
     line("profile %s; %.1f ms of op time", title, all / 1e3);
-    byType.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(14)
-        .forEach(e -> line("  %-28s %7.1f ms %5.1f%% %4d ops", e.getKey(), e.getValue() / 1e3,
-            100.0 * e.getValue() / all, count.get(e.getKey())));
+    byType.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue()[0], a.getValue()[0])).limit(14)
+        .forEach(e -> line("  %-28s %7.1f ms %5.1f%% %4d ops", e.getKey(), e.getValue()[0] / 1e3,
+            100.0 * e.getValue()[0] / all, e.getValue()[1]));
   }
 
   /**

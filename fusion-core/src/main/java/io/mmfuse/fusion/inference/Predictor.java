@@ -299,15 +299,13 @@ public final class Predictor implements AutoCloseable {
 
   /**
    * One traced run of the model on examples tokenized by {@link #tokenize}, fetching the predictions: TensorFlow's
-   * step stats (each op, where it ran and for how long) and the graph as it ran, after TensorFlow's rewrites, for
-   * profiling the serving graph.
+   * step stats (each op, where it ran and for how long), for profiling the serving graph.
    */
   public org.tensorflow.proto.RunMetadata traceTokenized(List<Map<String, TokenSequence>> tokenized) {
     try (Call call = session.call()) {
       call.feedInputs(config, Tokenizers.feeds(config, tokenized), inputTensors::get);
       call.fetch(outputTensors.get(Names.PREDICTIONS));
-      call.options(io.mmfuse.runtime.TensorFlowRuntime.fullTrace().toBuilder().setOutputPartitionGraphs(true).build())
-          .run();
+      call.traced().run();
       return call.metadata();
     }
   }
