@@ -11,7 +11,6 @@ import ai.djl.nn.transformer.TransformerEncoderBlock;
 import ai.djl.training.ParameterStore;
 import io.mmfuse.examples.bench.Workloads;
 import io.mmfuse.fusion.session.InputFeed;
-import io.mmfuse.fusion.train.AdamW;
 import io.mmfuse.fusion.train.TrainingModel;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
@@ -62,7 +61,7 @@ public class EncoderBenchmark {
   public void setUp() {
     var w = Workloads.SMALL;
     mmfuse = TrainingModel.create(Workloads.config(w, io.mmfuse.api.proto.Precision.FLOAT32),
-        io.mmfuse.api.proto.Task.CLASSIFICATION, 2, AdamW.of(0.01f, 1.0f),
+        io.mmfuse.api.proto.Task.CLASSIFICATION, 2, null, // no optimizer: the graph a bundle serves
         TensorFlowRuntime.place(RuntimeOptions.of("cpu"), List::of).config());
     mmfuse.initializeRandom(1);
     feeds = Workloads.feeds(w.batch(), 7);

@@ -9,7 +9,6 @@ import com.google.gson.JsonParser;
 import io.mmfuse.examples.bench.OpTimes;
 import io.mmfuse.examples.bench.Workloads;
 import io.mmfuse.fusion.session.InputFeed;
-import io.mmfuse.fusion.train.AdamW;
 import io.mmfuse.fusion.train.TrainingModel;
 import io.mmfuse.runtime.RuntimeOptions;
 import io.mmfuse.runtime.TensorFlowRuntime;
@@ -48,7 +47,7 @@ public final class PeersProfile {
     // First untraced and unprofiled.
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions();
         TrainingModel mmfuse = TrainingModel.create(Workloads.config(w, io.mmfuse.api.proto.Precision.FLOAT32),
-            io.mmfuse.api.proto.Task.CLASSIFICATION, 2, AdamW.of(0.01f, 1.0f),
+            io.mmfuse.api.proto.Task.CLASSIFICATION, 2, null, // no optimizer: the graph a bundle serves
             TensorFlowRuntime.place(RuntimeOptions.of("cpu"), List::of).config())) {
       options.setIntraOpNumThreads(cores);
       options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
@@ -122,7 +121,7 @@ public final class PeersProfile {
         profiled);
 
     try (TrainingModel mmfuse = TrainingModel.create(Workloads.config(w, io.mmfuse.api.proto.Precision.FLOAT32),
-        io.mmfuse.api.proto.Task.CLASSIFICATION, 2, AdamW.of(0.01f, 1.0f),
+        io.mmfuse.api.proto.Task.CLASSIFICATION, 2, null, // no optimizer: the graph a bundle serves
         TensorFlowRuntime.place(RuntimeOptions.of("cpu"), List::of).config())) {
       mmfuse.initializeRandom(1);
       Map<String, InputFeed> feeds = Workloads.feeds(batch, 7);

@@ -38,6 +38,11 @@ public record FusionConfig(
     return new FusionConfig(inputs, fusion, globalCls, modalityTypes, encoder.withPrecision(p));
   }
 
+  /** The same model as a bundle serves it ({@link EncoderConfig#forServing}): float32, no dropout. */
+  public FusionConfig forServing() {
+    return new FusionConfig(inputs, fusion, globalCls, modalityTypes, encoder.forServing());
+  }
+
   /** Returns the input of that name. */
   public InputConfig input(String name) {
     return inputs.stream().filter(i -> i.name().equals(name)).findFirst()

@@ -34,7 +34,9 @@ import org.tensorflow.types.TInt32;
  * when {@code training} is fed 1. Fetches: {@code last_hidden_state} [B,L,H], {@code pooler_output} [B,H].
  *
  * <p>Attention does no work a fused kernel would skip: one matmul for Q, K and V together, one transpose to
- * [3,B,heads,L,d], Q scaled before the score matmul, the mask added once as a [B,1,1,L] bias shared by all layers.
+ * [3,B,heads,L,d], the mask built once as a [B,1,1,L] bias shared by all layers; for training, Q scaled before the
+ * score matmul; in a graph that only predicts ({@link #buildForInference}), the scale and the mask applied inside
+ * oneDNN's fused batch matmul.
  */
 public final class FusionGraph {
   static {
@@ -67,9 +69,11 @@ public final class FusionGraph {
   private Operand<TFloat32> fusedMask;
   private Operand<TFloat32> attention;
   private long seed = 1;
+  private final boolean inference;
 
-  private FusionGraph(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device) {
+  private FusionGraph(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device, boolean inference) {
     this.config = config;
+    this.inference = inference;
     this.tf = device == null ? Ops.create(graph) : Ops.create(graph).withDevice(device);
     this.training = tf.withName(Names.TRAINING).placeholderWithDefault(tf.constant(0.0f), Shape.scalar());
     this.dropoutSeed = tf.withName(Names.DROPOUT_SEED).placeholderWithDefault(tf.constant(new int[] {0, 0}),
@@ -83,9 +87,23 @@ public final class FusionGraph {
 
   /** Builds the model's graph with every op placed on {@code device} (null: TensorFlow places them). */
   public static FusionGraph build(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device) {
+    return build(config, graph, device, false);
+  }
+
+  /**
+   * Builds the model's graph for predictions only: no gradient will be taken through it, so its attention is built
+   * from ops that oneDNN fuses but whose gradients TF Java cannot build well ({@link #scores}). It computes what
+   * {@link #build(FusionConfig, Graph)} does, to float32 rounding.
+   */
+  public static FusionGraph buildForInference(FusionConfig config, Graph graph) {
+    return build(config, graph, null, true);
+  }
+
+  private static FusionGraph build(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device,
+      boolean inference) {
     FusionStrategy strategy = config.fusion();
     strategy.validate(config);
-    FusionGraph g = new FusionGraph(config, graph, device);
+    FusionGraph g = new FusionGraph(config, graph, device, inference);
     g.buildModel(strategy);
     return g;
   }
@@ -244,6 +262,33 @@ public final class FusionGraph {
       return einsum(a, b, adjointB);
     }
     return tf.dtypes.cast(einsum(bf16(a), bf16(b), adjointB), TFloat32.class);
+  }
+
+  /** Whether attention is built for oneDNN's fused batch matmul: a graph that only predicts, in float32. */
+  private boolean fusedAttention() {
+    return inference && !mixed();
+  }
+
+  /**
+   * Attention scores [B, heads, L, L] from q and k [B, heads, L, d], scaled and masked by {@code bias}. For training,
+   * q is scaled first and the product is {@link #batchMatMul}'s Einsum. A graph that only predicts writes it as
+   * {@code AddV2(Mul(BatchMatMulV2(q, k'), scale), bias)}, which Grappler's remapper turns into one
+   * {@code _MklFusedBatchMatMulV2} that scales and masks as it writes the scores: two passes over them fewer per layer.
+   */
+  private Operand<TFloat32> scores(Operand<TFloat32> q, Operand<TFloat32> k, Operand<TFloat32> scale,
+      Operand<TFloat32> bias) {
+    if (!fusedAttention()) {
+      return tf.math.add(batchMatMul(tf.math.mul(q, scale), k, true), bias);
+    }
+    Operand<TFloat32> scaled = tf.math.mul(batchMatMulV2(q, k, true), scale);
+    return tf.scope().opBuilder("AddV2", "AddV2").addInput(scaled.asOutput()).addInput(bias.asOutput()).build()
+        .output(0);
+  }
+
+  /** {@code BatchMatMulV2} (TF Java's {@code batchMatMul} is V3, which oneDNN does not take), float32. */
+  private Operand<TFloat32> batchMatMulV2(Operand<TFloat32> a, Operand<TFloat32> b, boolean adjointB) {
+    return tf.scope().opBuilder("BatchMatMulV2", "BatchMatMulV2").addInput(a.asOutput()).addInput(b.asOutput())
+        .setAttr("adj_x", false).setAttr("adj_y", adjointB).build().output(0);
   }
 
   private <T extends org.tensorflow.types.family.TNumber> Operand<T> einsum(Operand<T> a, Operand<T> b,
@@ -456,17 +501,16 @@ public final class FusionGraph {
       // Unpack, not three strided slices: its gradient is one Pack instead of three zero-filled StridedSliceGrads.
       List<org.tensorflow.Output<TFloat32>> parts = tf.unstack(split, 3L, org.tensorflow.op.core.Unstack.axis(0L))
           .output();
-      Operand<TFloat32> q = tf.math.mul(parts.get(0), scale);
       Operand<TFloat32> k = parts.get(1);
       Operand<TFloat32> v = parts.get(2);
-      Operand<TFloat32> scores = tf.math.add(batchMatMul(q, k, true), bias);
+      Operand<TFloat32> scores = scores(parts.get(0), k, scale, bias);
       Operand<TFloat32> probs = named ? tf.withName(Names.attentionProbs(l)).nn.softmax(scores)
           : tf.nn.softmax(scores);
       if (named && l == e.layers() - 1) {
         attention = tf.withName(Names.ATTENTION).identity(probs);
       }
       probs = dropout(probs, e.attentionDropout());
-      Operand<TFloat32> context = batchMatMul(probs, v, false);
+      Operand<TFloat32> context = fusedAttention() ? batchMatMulV2(probs, v, false) : batchMatMul(probs, v, false);
       Operand<TFloat32> merged =
           tf.reshape(tf.linalg.transpose(context, tf.constant(new int[] {0, 2, 1, 3})), tf.constant(new int[] {-1, h}));
       Operand<TFloat32> attnOut = dropout(dense(p + "/attention/output", merged, h, h), e.dropout());

@@ -175,17 +175,17 @@ public final class Trainer {
               split.validation(), new float[0], false);
         }
         model.load(o.best(), "best epoch");
-        // The reported predictions and metrics are the bundle's own: its serving graph is float32 (exportTo).
+        // The reported predictions and metrics are the bundle's own: its serving graph (float32, no dropout).
         Run.Predicted predicted;
         Map<String, Double> metrics;
-        java.util.Optional<TrainingModel> float32 = model.float32Copy();
+        java.util.Optional<TrainingModel> servingCopy = model.servingCopy();
         try {
-          TrainingModel serving = float32.orElse(model);
+          TrainingModel serving = servingCopy.orElse(model);
           predicted = run.predict(serving, split.validation(), o.epochsRun() + 1);
           metrics = run.metrics(predicted);
           serving.exportTo(bundle);
         } finally {
-          float32.ifPresent(TrainingModel::close);
+          servingCopy.ifPresent(TrainingModel::close);
         }
         bundle.commit(spec, provenance(trainingData, splitRecord).withMachine(machine(precision, placement)));
         checkpoints.delete();

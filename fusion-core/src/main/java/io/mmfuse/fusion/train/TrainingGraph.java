@@ -17,7 +17,8 @@ import org.tensorflow.types.TFloat32;
 /**
  * A fused model wrapped for a task: the head on the pooled features, the serving outputs, the loss, and the
  * optimizer's step. The head is a dense layer from the pooler's output (or the first token, without a pooler) to
- * {@code outputs} logits; {@link Names#PREDICTIONS} is softmax probabilities (classification), sigmoid probabilities
+ * {@code outputs} logits (without an optimizer, a graph that predicts but has no step: a bundle's serving graph);
+ * {@link Names#PREDICTIONS} is softmax probabilities (classification), sigmoid probabilities
  * (multi-label) or the values (regression); {@link Names#EMBEDDINGS} is the head's input, L2-normalized.
  */
 public final class TrainingGraph {
@@ -50,7 +51,9 @@ public final class TrainingGraph {
       embeddings = both[1];
       Placeholder<TFloat32> lr =
           tf.withName(Names.LEARNING_RATE).placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-      optimizer.minimize(model, both[2], lr);
+      if (optimizer != null) {
+        optimizer.minimize(model, both[2], lr);
+      }
       return;
     }
     Operand<TFloat32> features = model.pooled();
@@ -86,7 +89,9 @@ public final class TrainingGraph {
     Operand<TFloat32> loss = tf.withName(Names.LOSS).math.mean(perExample, tf.constant(0));
     Placeholder<TFloat32> lr =
         tf.withName(Names.LEARNING_RATE).placeholder(TFloat32.class, Placeholder.shape(Shape.scalar()));
-    optimizer.minimize(model, loss, lr);
+    if (optimizer != null) {
+      optimizer.minimize(model, loss, lr);
+    }
   }
 
   private static Operand<TFloat32> normalized(Ops tf, Operand<TFloat32> x) {
@@ -161,7 +166,9 @@ public final class TrainingGraph {
    */
   public static TrainingGraph build(FusionConfig config, Task task, int outputs, int projectionWidth,
       AdamW optimizer, Graph graph) {
-    return new TrainingGraph(graph, FusionGraph.build(config, graph), task, outputs, projectionWidth, optimizer);
+    FusionGraph model = optimizer == null ? FusionGraph.buildForInference(config, graph)
+        : FusionGraph.build(config, graph);
+    return new TrainingGraph(graph, model, task, outputs, projectionWidth, optimizer);
   }
 
   public FusionGraph model() {

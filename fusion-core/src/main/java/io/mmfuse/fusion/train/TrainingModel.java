@@ -43,7 +43,10 @@ public final class TrainingModel implements AutoCloseable {
     this.sessionConfig = sessionConfig;
   }
 
-  /** Builds the training graph and its session (null config: TensorFlow's defaults). */
+  /**
+   * Builds the training graph and its session (null config: TensorFlow's defaults; null optimizer: a graph that only
+   * predicts, as {@link #servingCopy} builds).
+   */
   public static TrainingModel create(FusionConfig config, Task task, int outputs, AdamW optimizer,
       ConfigProto sessionConfig) {
     return create(config, task, outputs, 0, optimizer, sessionConfig);
@@ -84,7 +87,9 @@ public final class TrainingModel implements AutoCloseable {
   /** Assigns parameters (every one must be given) and resets the optimizer state. */
   public void load(Map<String, Weight> weights, String source) {
     Parameters.assign(session, graph.model(), weights, source, false);
-    session.run(Names.RESET_OPTIMIZER);
+    if (optimizer != null) {
+      session.run(Names.RESET_OPTIMIZER);
+    }
   }
 
   /** Assigns the parameters that {@code weights} holds (the others keep their value), e.g. an imported encoder. */
@@ -117,6 +122,9 @@ public final class TrainingModel implements AutoCloseable {
   }
 
   private Call trainCall(Map<String, InputFeed> feeds, float[] labels, float learningRate, int seed) {
+    if (optimizer == null) {
+      throw new IllegalStateException("this model is a serving copy: it has no optimizer to step");
+    }
     Call call = session.call();
     try {
       int batch = call.feedInputs(graph.model().config(), feeds);
@@ -176,31 +184,40 @@ public final class TrainingModel implements AutoCloseable {
     session.restore(prefix);
   }
 
-  /** Writes this model's SavedModel, with the serving signature of {@link TrainingGraph#servingSignature()}. */
+  /**
+   * Writes this model's SavedModel, with the serving signature of {@link TrainingGraph#servingSignature()}: from
+   * {@link #servingCopy} where the serving graph differs from this one.
+   */
   public void exportTo(BundleWriter bundle) {
-    java.util.Optional<TrainingModel> float32 = float32Copy();
-    if (float32.isEmpty()) {
+    java.util.Optional<TrainingModel> serving = servingCopy();
+    if (serving.isEmpty()) {
       bundle.savedModel(session.session(), graph.servingSignature());
       return;
     }
-    try (TrainingModel serving = float32.get()) {
-      serving.exportTo(bundle);
+    try (TrainingModel copy = serving.get()) {
+      copy.exportTo(bundle);
     }
   }
 
   /**
-   * For a model that computes in mixed precision, the same model in float32 with its current weights (the caller
-   * closes it); empty for a float32 model. The serving graph is float32 whatever the model trained in: bfloat16 is
-   * fast only on some machines, and a bundle must run well on any. The trained weights are float32 already (mixed
-   * precision casts at each product).
+   * The same model as a bundle serves it, with this model's current weights (the caller closes it); empty where this
+   * model is such a copy already. The serving graph:
+   * <ul>
+   *   <li>is float32 whatever the model trained in ({@link FusionConfig#forServing}): bfloat16 is fast only on some
+   *       machines, and a bundle must run well on any (the trained weights are float32 already: mixed precision casts
+   *       at each product);
+   *   <li>has no dropout, whose ops (a random draw the size of each tensor it masks) would run in every prediction
+   *       though they change nothing there;
+   *   <li>has no optimizer: no gradients, and none of AdamW's two moments per parameter, which would make the bundle
+   *       three times the size of its weights.
+   * </ul>
    */
-  public java.util.Optional<TrainingModel> float32Copy() {
-    FusionConfig config = graph.model().config();
-    if (config.encoder().precision() == io.mmfuse.api.proto.Precision.FLOAT32) {
+  public java.util.Optional<TrainingModel> servingCopy() {
+    if (optimizer == null) {
       return java.util.Optional.empty();
     }
-    TrainingModel copy = create(config.withPrecision(io.mmfuse.api.proto.Precision.FLOAT32), graph.task(),
-        graph.outputs(), projectionWidth, optimizer, sessionConfig);
+    TrainingModel copy = create(graph.model().config().forServing(), graph.task(), graph.outputs(), projectionWidth,
+        null, sessionConfig);
     try {
       copy.load(weights(), "the trained weights");
       return java.util.Optional.of(copy);
