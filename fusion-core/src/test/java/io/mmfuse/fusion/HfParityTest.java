@@ -12,7 +12,8 @@ import io.mmfuse.fusion.session.InputFeed;
 import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.util.Map;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Outputs of imported checkpoints against what transformers 5.17.0 returned for the same inputs. */
 class HfParityTest {
@@ -32,19 +33,22 @@ class HfParityTest {
     return max;
   }
 
-  private static FusedModel.Output run(String name, SafeTensors ref) {
+  /** The graph training builds, or the one built for inference only (fused attention, no dropout ops). */
+  private static FusedModel.Output run(String name, SafeTensors ref, boolean inference) {
     HfCheckpoints.Imported imported = HfCheckpoints.read(checkpoint(name));
-    try (FusedModel model = FusedModel.create(imported.config(), null)) {
+    try (FusedModel model = inference ? FusedModel.createForInference(imported.config(), null)
+        : FusedModel.create(imported.config(), null)) {
       model.load(imported.weights(), name);
       Map<String, InputFeed> feeds = HfFeeds.fromSafetensors(imported, ref);
       return model.forward(feeds);
     }
   }
 
-  @Test
-  void bertOutputsMatchTransformers() {
+  @ParameterizedTest(name = "inference graph: {0}")
+  @ValueSource(booleans = {false, true})
+  void bertOutputsMatchTransformers(boolean inference) {
     SafeTensors ref = SafeTensors.open(checkpoint("bert-tiny").resolve("reference.safetensors"));
-    FusedModel.Output out = run("bert-tiny", ref);
+    FusedModel.Output out = run("bert-tiny", ref, inference);
     float[] expected = ref.floats("last_hidden_state");
     assertEquals(expected.length, out.lastHiddenState().length);
     double d = maxDiff(expected, out.lastHiddenState(), 0, expected.length);
@@ -53,20 +57,22 @@ class HfParityTest {
     assertTrue(p <= 1e-4, "pooler_output max abs difference " + p);
   }
 
-  @Test
-  void vitOutputsMatchTransformers() {
+  @ParameterizedTest(name = "inference graph: {0}")
+  @ValueSource(booleans = {false, true})
+  void vitOutputsMatchTransformers(boolean inference) {
     SafeTensors ref = SafeTensors.open(checkpoint("vit-tiny").resolve("reference.safetensors"));
-    FusedModel.Output out = run("vit-tiny", ref);
+    FusedModel.Output out = run("vit-tiny", ref, inference);
     float[] expected = ref.floats("last_hidden_state");
     assertArrayEquals(new int[] {2, 197, 64}, new int[] {out.batch(), out.length(), out.width()});
     double d = maxDiff(expected, out.lastHiddenState(), 0, expected.length);
     assertTrue(d <= 1e-4, "last_hidden_state max abs difference " + d);
   }
 
-  @Test
-  void viltOutputsMatchTransformersWithPatchesComparedAsASet() {
+  @ParameterizedTest(name = "inference graph: {0}")
+  @ValueSource(booleans = {false, true})
+  void viltOutputsMatchTransformersWithPatchesComparedAsASet(boolean inference) {
     SafeTensors ref = SafeTensors.open(checkpoint("vilt-tiny").resolve("reference.safetensors"));
-    FusedModel.Output out = run("vilt-tiny", ref);
+    FusedModel.Output out = run("vilt-tiny", ref, inference);
     float[] expected = ref.floats("last_hidden_state");
     float[] actual = out.lastHiddenState();
     int l = 66;

@@ -19,7 +19,15 @@ public final class QuietLogsMain {
     try (FusedModel m = FusedModel.create(SmallModels.all(io.mmfuse.api.proto.Activation.GELU, true, 0f), null)) {
       m.initializeRandom(1);
     }
-    Path dir = Files.createTempDirectory("quiet-logs").resolve("model");
+    Path tmp = Files.createTempDirectory("quiet-logs");
+    try {
+      writeAndLoad(tmp.resolve("model"));
+    } finally {
+      io.mmfuse.fusion.internal.Checksums.deleteTree(tmp);
+    }
+  }
+
+  private static void writeAndLoad(Path dir) throws Exception {
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g);
       var x = tf.withName("x").placeholder(TFloat32.class);

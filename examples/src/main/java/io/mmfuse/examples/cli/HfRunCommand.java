@@ -41,7 +41,7 @@ final class HfRunCommand implements Callable<Integer> {
     RuntimeMixin.warn(spec, placement.warning());
     HfCheckpoints.Imported imported = HfCheckpoints.read(checkpoint);
     SafeTensors in = SafeTensors.open(inputs);
-    try (FusedModel model = FusedModel.createOn(imported.config(), placement)) {
+    try (FusedModel model = FusedModel.createForInference(imported.config(), placement)) {
       model.load(imported.weights(), checkpoint.toString());
       FusedModel.Output out = model.forward(HfFeeds.fromSafetensors(imported, in));
       SafeTensorsWriter w = new SafeTensorsWriter()

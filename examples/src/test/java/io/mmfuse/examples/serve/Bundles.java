@@ -40,6 +40,8 @@ final class Bundles {
       return;
     }
     Path d = Files.createTempDirectory("mmfuse-serving-test");
+    // Shared by the test classes of this JVM, so removed when it ends.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> io.mmfuse.fusion.internal.Checksums.deleteTree(d)));
     Path sample = Path.of(Bundles.class.getResource("/emoji-sample/emoji.csv").toURI());
     Path csv = d.resolve("emoji.csv");
     List<CSVRecord> rows;

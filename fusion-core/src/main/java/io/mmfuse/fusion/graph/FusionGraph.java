@@ -99,6 +99,11 @@ public final class FusionGraph {
     return build(config, graph, null, true);
   }
 
+  /** As {@link #buildForInference(FusionConfig, Graph)}, with every op placed on {@code device} (null: anywhere). */
+  public static FusionGraph buildForInference(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device) {
+    return build(config, graph, device, true);
+  }
+
   private static FusionGraph build(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device,
       boolean inference) {
     FusionStrategy strategy = config.fusion();

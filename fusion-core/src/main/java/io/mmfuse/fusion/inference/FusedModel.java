@@ -43,11 +43,27 @@ public final class FusedModel implements AutoCloseable {
     return create(config, placement.config(), placement.deviceSpec());
   }
 
+  /**
+   * For forward passes only, as a bundle serves ({@link FusionConfig#forServing}: float32, no dropout ops; attention
+   * for oneDNN's fused kernel, {@link FusionGraph#buildForInference}): no gradient can be taken through its graph.
+   * A null placement: TensorFlow's defaults.
+   */
+  public static FusedModel createForInference(FusionConfig config, TensorFlowRuntime.Placement placement) {
+    return create(config.forServing(), placement == null ? null : placement.config(),
+        placement == null ? null : placement.deviceSpec(), true);
+  }
+
   private static FusedModel create(FusionConfig config, ConfigProto sessionConfig, DeviceSpec device) {
+    return create(config, sessionConfig, device, false);
+  }
+
+  private static FusedModel create(FusionConfig config, ConfigProto sessionConfig, DeviceSpec device,
+      boolean inference) {
     Graph graph = new Graph();
     FusionGraph model;
     try {
-      model = FusionGraph.build(config, graph, device);
+      model = inference ? FusionGraph.buildForInference(config, graph, device)
+          : FusionGraph.build(config, graph, device);
     } catch (RuntimeException e) {
       graph.close();
       throw e;
