@@ -68,6 +68,9 @@ class ServingCopyTest {
         assertEquals(2 * layers, ops(serving, "BatchMatMulV2"::equals));
         // The scores scaled and masked after the product, as AddV2(Mul(BatchMatMulV2, scale), mask).
         assertEquals(layers, ops(serving, "AddV2"::equals));
+        // The image's grid positions mixed by one sparse-dense product.
+        assertEquals(1, ops(serving, "SparseTensorDenseMatMul"::equals));
+        assertEquals(0, ops(model, "SparseTensorDenseMatMul"::equals));
         float[] expected = model.predict(feeds);
         float[] got = serving.predict(feeds);
         for (int i = 0; i < expected.length; i++) {
