@@ -51,6 +51,10 @@ class ServingCopyTest {
         assertTrue(serving.servingCopy().isEmpty(), "a serving graph is its own serving copy");
       }
     }
+    // A graph built to predict has no dropout ops even where its configuration keeps the training's rates.
+    try (TrainingModel predictOnly = TrainingModel.create(config, Task.CLASSIFICATION, 3, null, null)) {
+      assertEquals(0, randomOps(predictOnly));
+    }
   }
 
   @Test
@@ -102,14 +106,6 @@ class ServingCopyTest {
   }
 
   private static long variables(TrainingModel model) {
-    Graph g = (Graph) model.graph().ops().scope().env();
-    long n = 0;
-    for (java.util.Iterator<GraphOperation> it = g.operations(); it.hasNext(); ) {
-      String type = it.next().type();
-      if (type.equals("VariableV2") || type.equals("VarHandleOp")) {
-        n++;
-      }
-    }
-    return n;
+    return ops(model, t -> t.equals("VariableV2") || t.equals("VarHandleOp"));
   }
 }

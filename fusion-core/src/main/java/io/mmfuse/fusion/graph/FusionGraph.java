@@ -93,8 +93,8 @@ public final class FusionGraph {
   /**
    * Builds the model's graph for predictions only: no gradient will be taken through it, so it is built from ops
    * that are faster but whose gradients TF Java cannot build well: attention that oneDNN fuses ({@link #scores}), and
-   * grid positions mixed by one sparse-dense product. It computes what {@link #build(FusionConfig, Graph)} does, to
-   * float32 rounding.
+   * grid positions mixed by one sparse-dense product. It has no dropout ops, whatever the configuration's rates. It
+   * computes what {@link #build(FusionConfig, Graph)} does outside training, to float32 rounding.
    */
   public static FusionGraph buildForInference(FusionConfig config, Graph graph) {
     return build(config, graph, null, true);
@@ -213,7 +213,8 @@ public final class FusionGraph {
   }
 
   private Operand<TFloat32> dropout(Operand<TFloat32> x, float rate) {
-    if (rate <= 0) {
+    // A graph that only predicts never drops: no mask ops, whatever rate the model trained with.
+    if (rate <= 0 || inference) {
       return x;
     }
     // keep = 1 - rate * training; with training = 0, floor(1 + u) = 1 for u in [0, 1): the identity.

@@ -195,7 +195,7 @@ public final class TrainingModel implements AutoCloseable {
       return;
     }
     try (TrainingModel copy = serving.get()) {
-      copy.exportTo(bundle);
+      bundle.savedModel(copy.session.session(), copy.graph.servingSignature());
     }
   }
 
