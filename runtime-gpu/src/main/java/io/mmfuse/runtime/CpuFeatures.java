@@ -42,6 +42,14 @@ public record CpuFeatures(String arch, String vendor, String model, int cores, S
   private static final List<String> RELEVANT = List.of("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
       "avx512_fp16", "amx_tile", "amx_bf16", "amx_int8", "bf16", "sve", "asimd");
 
+  /**
+   * The x86 features for which TensorFlow turns its oneDNN kernels on by default on Linux (its {@code IsMklEnabled}:
+   * AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX). Without any of them it runs its own Eigen kernels, unless
+   * {@code TF_ENABLE_ONEDNN_OPTS} says otherwise.
+   */
+  private static final List<String> ONEDNN_BY_DEFAULT = List.of("avx512_vnni", "avx512_bf16", "avx_vnni",
+      "amx_tile", "amx_int8", "amx_bf16");
+
   public CpuFeatures {
     flags = Collections.unmodifiableSet(new LinkedHashSet<>(flags));
     isaCap = isaCap == null ? "" : isaCap.strip().toUpperCase(Locale.ROOT);
@@ -160,6 +168,34 @@ public record CpuFeatures(String arch, String vendor, String model, int cores, S
   /** Any bfloat16 arithmetic in hardware: AMX, AVX512_BF16 or ARM's BF16. */
   public boolean nativeBfloat16() {
     return amx() || avx512Bf16() || has("bf16");
+  }
+
+  /**
+   * Whether TensorFlow runs its oneDNN kernels ({@code _MklNativeFusedMatMul}, ...) in this process rather than its
+   * own Eigen ones: {@code TF_ENABLE_ONEDNN_OPTS} when it is set, else TensorFlow's default for this CPU.
+   */
+  public boolean oneDnnKernels() {
+    return oneDnnKernels(System.getenv("TF_ENABLE_ONEDNN_OPTS"));
+  }
+
+  /**
+   * {@link #oneDnnKernels()} with {@code TF_ENABLE_ONEDNN_OPTS} set to {@code setting} (null: not set). TensorFlow
+   * reads {@code 0}, {@code 1}, {@code false} and {@code true} (any case) and keeps its default for anything else.
+   */
+  public boolean oneDnnKernels(String setting) {
+    String v = setting == null ? "" : setting.strip().toLowerCase(Locale.ROOT);
+    if (v.equals("1") || v.equals("true")) {
+      return true;
+    }
+    if (v.equals("0") || v.equals("false")) {
+      return false;
+    }
+    return ONEDNN_BY_DEFAULT.stream().anyMatch(this::has);
+  }
+
+  /** {@code oneDNN} or {@code Eigen}: whose kernels TensorFlow runs here ({@link #oneDnnKernels()}). */
+  public String kernels() {
+    return oneDnnKernels() ? "oneDNN" : "Eigen";
   }
 
   /** The features present that bear on speed, e.g. {@code [avx2, fma, avx512f, avx512_bf16]}. */

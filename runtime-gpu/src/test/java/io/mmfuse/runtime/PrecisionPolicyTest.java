@@ -90,6 +90,29 @@ class PrecisionPolicyTest {
     }
   }
 
+  /**
+   * TensorFlow turns its oneDNN kernels on by default only for CPUs with AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX:
+   * a real AVX2-only EPYC runs its Eigen kernels (its traces name {@code _FusedMatMul}, not {@code
+   * _MklNativeFusedMatMul}), unless TF_ENABLE_ONEDNN_OPTS says otherwise.
+   */
+  @Test
+  void tensorFlowRunsOneDnnOnlyOnCpusWithNeuralNetworkFeatures() throws Exception {
+    CpuFeatures zen3 = cpu("epyc-zen3-avx2.txt");
+    assertTrue(zen3.avx2() && !zen3.avx512(), zen3.describe());
+    assertFalse(zen3.oneDnnKernels(null));
+    assertTrue(zen3.oneDnnKernels("1"));
+    assertTrue(zen3.oneDnnKernels("TRUE"));
+    assertFalse(zen3.oneDnnKernels("maybe"), "a value TensorFlow does not read keeps its default");
+    assertFalse(cpu("epyc-avx2.txt").oneDnnKernels(null));
+    for (String on : List.of("epyc-zen4.txt", "xeon-amx.txt")) {
+      assertTrue(cpu(on).oneDnnKernels(null), on);
+      assertTrue(cpu(on).oneDnnKernels(""), on);
+      assertFalse(cpu(on).oneDnnKernels("0"), on);
+      assertFalse(cpu(on).oneDnnKernels("false"), on);
+    }
+    assertFalse(cpu("arm-neoverse.txt").oneDnnKernels(null));
+  }
+
   @Test
   void oneDnnHeldBelowTheCpuCountsAsTheLesserCpu() throws Exception {
     CpuFeatures zen4 = cpu("epyc-zen4.txt");

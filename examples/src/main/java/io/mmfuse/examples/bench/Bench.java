@@ -158,6 +158,8 @@ public final class Bench {
       // oneDNN held below the CPU: the figures are those of a lesser CPU with this one's cores and memory.
       m.addProperty("onednn_isa_cap", cpu.isaCap());
     }
+    // TensorFlow's own Eigen kernels or oneDNN's: on an AVX2-only CPU it runs Eigen unless told otherwise.
+    m.addProperty("tensorflow_kernels", cpu.kernels());
     m.addProperty("java", System.getProperty("java.version"));
     // What the policies choose here (the workloads below run every variant whatever the choice).
     io.mmfuse.runtime.PrecisionPolicy.Choice auto = io.mmfuse.runtime.PrecisionPolicy.choose(Precision.AUTO, false,
@@ -167,7 +169,8 @@ public final class Bench {
     choices.addProperty("precision_reason", auto.reason());
     choices.addProperty("xla", "off (the default; docs/performance.md says when to turn it on)");
     m.add("choices", choices);
-    line("cpu: %s; precision AUTO -> %s (%s)", cpu.describe(), auto.used(), auto.reason());
+    line("cpu: %s; TensorFlow's %s kernels; precision AUTO -> %s (%s)", cpu.describe(), cpu.kernels(), auto.used(),
+        auto.reason());
     return m;
   }
 

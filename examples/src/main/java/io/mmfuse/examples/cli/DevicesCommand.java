@@ -23,6 +23,8 @@ final class DevicesCommand implements Callable<Integer> {
     io.mmfuse.runtime.PrecisionPolicy.Choice auto = io.mmfuse.runtime.PrecisionPolicy.choose(
         io.mmfuse.api.proto.Precision.AUTO, false, false);
     out.println("cpu\t" + cpu.describe());
+    out.println("kernels\tTensorFlow's " + cpu.kernels() + (cpu.oneDnnKernels() ? "" : " (oneDNN is off by default"
+        + " without AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX; TF_ENABLE_ONEDNN_OPTS=1 turns it on)"));
     out.println("precision AUTO\t" + auto.used() + " (" + auto.reason() + ")");
     out.flush();
     return 0;

@@ -22,6 +22,8 @@ class DevicesCommandTest {
         .redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().put("ONEDNN_MAX_CPU_ISA", "avx2");
     pb.environment().remove("DNNL_MAX_CPU_ISA");
+    // TensorFlow's own kernels, as TF_ENABLE_ONEDNN_OPTS=0 asks (on any CPU): named on their own line.
+    pb.environment().put("TF_ENABLE_ONEDNN_OPTS", "0");
     Process proc = pb.start();
     List<String> out;
     try (BufferedReader r = new BufferedReader(new InputStreamReader(proc.getInputStream(), StandardCharsets.UTF_8))) {
@@ -31,5 +33,6 @@ class DevicesCommandTest {
     String text = String.join("\n", out);
     assertTrue(text.contains("oneDNN held to AVX2 (ONEDNN_MAX_CPU_ISA)"), text);
     assertTrue(text.contains("precision AUTO\tFLOAT32"), text);
+    assertTrue(text.contains("kernels\tTensorFlow's Eigen (oneDNN is off"), text);
   }
 }
