@@ -172,7 +172,9 @@ public record CpuFeatures(String arch, String vendor, String model, int cores, S
 
   /**
    * Whether TensorFlow runs its oneDNN kernels ({@code _MklNativeFusedMatMul}, ...) in this process rather than its
-   * own Eigen ones: {@code TF_ENABLE_ONEDNN_OPTS} when it is set, else TensorFlow's default for this CPU.
+   * own Eigen ones: {@code TF_ENABLE_ONEDNN_OPTS} when it is set, else TensorFlow's default for this CPU. On ARM,
+   * TensorFlow also turns oneDNN on for Neoverse V1, which the kernel's feature flags do not tell apart (the CPU part
+   * number would), so there this answers false unless the variable is set.
    */
   public boolean oneDnnKernels() {
     return oneDnnKernels(System.getenv("TF_ENABLE_ONEDNN_OPTS"));
@@ -180,10 +182,11 @@ public record CpuFeatures(String arch, String vendor, String model, int cores, S
 
   /**
    * {@link #oneDnnKernels()} with {@code TF_ENABLE_ONEDNN_OPTS} set to {@code setting} (null: not set). TensorFlow
-   * reads {@code 0}, {@code 1}, {@code false} and {@code true} (any case) and keeps its default for anything else.
+   * reads {@code 0}, {@code 1}, {@code false} and {@code true} (any case, nothing around them) and keeps its
+   * default for anything else.
    */
   public boolean oneDnnKernels(String setting) {
-    String v = setting == null ? "" : setting.strip().toLowerCase(Locale.ROOT);
+    String v = setting == null ? "" : setting.toLowerCase(Locale.ROOT);
     if (v.equals("1") || v.equals("true")) {
       return true;
     }

@@ -103,6 +103,7 @@ class PrecisionPolicyTest {
     assertTrue(zen3.oneDnnKernels("1"));
     assertTrue(zen3.oneDnnKernels("TRUE"));
     assertFalse(zen3.oneDnnKernels("maybe"), "a value TensorFlow does not read keeps its default");
+    assertFalse(zen3.oneDnnKernels(" 1"), "TensorFlow does not strip the value");
     assertFalse(cpu("epyc-avx2.txt").oneDnnKernels(null));
     for (String on : List.of("epyc-zen4.txt", "xeon-amx.txt")) {
       assertTrue(cpu(on).oneDnnKernels(null), on);
