@@ -63,6 +63,22 @@ final class Fixtures {
     return out;
   }
 
+  /**
+   * {@link #referenceIds(HuggingFaceTokenizer, String, boolean)} for many texts in one batch call. DJL pads a batch to
+   * its longest text; the attention mask says which ids are the text's own.
+   */
+  static int[][] referenceIds(HuggingFaceTokenizer ref, List<String> texts, boolean special) {
+    ai.djl.huggingface.tokenizers.Encoding[] encodings = ref.batchEncode(texts, special, false);
+    int[][] out = new int[encodings.length][];
+    for (int t = 0; t < encodings.length; t++) {
+      long[] ids = encodings[t].getIds();
+      long[] mask = encodings[t].getAttentionMask();
+      out[t] = java.util.stream.IntStream.range(0, ids.length).filter(i -> mask[i] == 1).map(i -> (int) ids[i])
+          .toArray();
+    }
+    return out;
+  }
+
   /** A cased variant of the BERT tokenizer.json: no lower-casing, no accent stripping. */
   static Path casedBert(Path dir) throws IOException {
     String json = Files.readString(file(BERT));
