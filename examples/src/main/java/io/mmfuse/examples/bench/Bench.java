@@ -284,10 +284,15 @@ public final class Bench {
     }
   }
 
-  /** Calls {@code step} twice to warm up, then until both {@code minSteps} and {@code minSeconds}; steps per second. */
+  /**
+   * Calls {@code step} twice to warm up (once in a smoke run, under half a second a measurement), then until both
+   * {@code minSteps} and {@code minSeconds}; steps per second.
+   */
   static double rate(Runnable step, int minSteps, double minSeconds) {
     step.run();
-    step.run();
+    if (minSeconds >= 0.5) {
+      step.run();
+    }
     long start = System.nanoTime();
     int n = 0;
     while (n < minSteps || System.nanoTime() - start < minSeconds * 1e9) {
