@@ -23,10 +23,23 @@ final class DevicesCommand implements Callable<Integer> {
     io.mmfuse.runtime.PrecisionPolicy.Choice auto = io.mmfuse.runtime.PrecisionPolicy.choose(
         io.mmfuse.api.proto.Precision.AUTO, false, false);
     out.println("cpu\t" + cpu.describe());
-    out.println("kernels\tTensorFlow's " + cpu.kernels() + (cpu.oneDnnKernels() ? "" : " (oneDNN is off by default"
-        + " without AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX; TF_ENABLE_ONEDNN_OPTS=1 turns it on)"));
+    out.println("kernels\tTensorFlow's " + cpu.kernels() + kernelsNote(cpu, System.getenv("TF_ENABLE_ONEDNN_OPTS")));
     out.println("precision AUTO\t" + auto.used() + " (" + auto.reason() + ")");
     out.flush();
     return 0;
+  }
+
+  /**
+   * What the kernels line adds to the kernels' name, with {@code TF_ENABLE_ONEDNN_OPTS} set to {@code setting}
+   * (null: unset): how to turn oneDNN on where it is off, or that the variable overrode TensorFlow's default.
+   */
+  static String kernelsNote(io.mmfuse.runtime.CpuFeatures cpu, String setting) {
+    boolean byDefault = cpu.oneDnnKernels(null);
+    if (cpu.oneDnnKernels(setting) == byDefault) {
+      return byDefault ? "" : " (oneDNN is off by default without AVX512_VNNI, AVX512_BF16, AVX_VNNI or AMX;"
+          + " TF_ENABLE_ONEDNN_OPTS=1 turns it on, as ./mmfuse does on AVX2 CPUs)";
+    }
+    return " (TF_ENABLE_ONEDNN_OPTS=" + setting + "; TensorFlow's default here is "
+        + (byDefault ? "oneDNN" : "Eigen") + ")";
   }
 }

@@ -33,6 +33,27 @@ class DevicesCommandTest {
     String text = String.join("\n", out);
     assertTrue(text.contains("oneDNN held to AVX2 (ONEDNN_MAX_CPU_ISA)"), text);
     assertTrue(text.contains("precision AUTO\tFLOAT32"), text);
-    assertTrue(text.contains("kernels\tTensorFlow's Eigen (oneDNN is off"), text);
+    assertTrue(text.contains("kernels\tTensorFlow's Eigen ("), text);
+  }
+
+  private static io.mmfuse.runtime.CpuFeatures fixture(String name) throws java.io.IOException {
+    return io.mmfuse.runtime.CpuFeatures.parse(
+        java.nio.file.Files.readString(Path.of("../runtime-gpu/src/test/resources/cpuinfo", name)), "amd64", 2);
+  }
+
+  /** The kernels line on the fixtures' CPUs: how to turn oneDNN on, or which setting overrode TensorFlow. */
+  @Test
+  void theKernelsLineSaysWhatTheVariableChanged() throws Exception {
+    io.mmfuse.runtime.CpuFeatures zen3 = fixture("epyc-zen3-avx2.txt");
+    io.mmfuse.runtime.CpuFeatures xeon = fixture("xeon-amx.txt");
+    assertTrue(DevicesCommand.kernelsNote(zen3, null).contains("TF_ENABLE_ONEDNN_OPTS=1 turns it on"));
+    assertEquals(" (TF_ENABLE_ONEDNN_OPTS=1; TensorFlow's default here is Eigen)",
+        DevicesCommand.kernelsNote(zen3, "1"));
+    assertEquals("", DevicesCommand.kernelsNote(xeon, null));
+    assertEquals("", DevicesCommand.kernelsNote(xeon, "true"));
+    assertEquals(" (TF_ENABLE_ONEDNN_OPTS=0; TensorFlow's default here is oneDNN)",
+        DevicesCommand.kernelsNote(xeon, "0"));
+    // A value TensorFlow does not read changes nothing.
+    assertTrue(DevicesCommand.kernelsNote(zen3, "yes").contains("turns it on"));
   }
 }
