@@ -69,9 +69,11 @@ class ServingCopyTest {
           "training: attention's products (and their gradients) as Einsum");
       try (TrainingModel serving = model.servingCopy().orElseThrow()) {
         assertEquals(0, ops(serving, "Einsum"::equals));
-        assertEquals(2 * layers, ops(serving, "BatchMatMulV2"::equals));
+        // Each layer's two products for each part of the tokens (SequencePartsTest).
+        int parts = io.mmfuse.fusion.graph.FusionGraph.SEQUENCE_PARTS;
+        assertEquals(2 * layers * parts, ops(serving, "BatchMatMulV2"::equals));
         // The scores scaled and masked after the product, as AddV2(Mul(BatchMatMulV2, scale), mask).
-        assertEquals(layers, ops(serving, "AddV2"::equals));
+        assertEquals(layers * parts, ops(serving, "AddV2"::equals));
         // The image's grid positions mixed by one sparse-dense product.
         assertEquals(1, ops(serving, "SparseTensorDenseMatMul"::equals));
         assertEquals(0, ops(model, "SparseTensorDenseMatMul"::equals));

@@ -89,6 +89,26 @@ public final class TensorFlowRuntime {
   }
 
   /**
+   * The placement for a graph whose encoder runs each example's tokens in {@code parts} chains of ops side by side
+   * (a graph built only to predict, on the CPU): where the options left both thread counts to TensorFlow, one chain
+   * per inter-op thread ({@code max(parts, cores)} of them) and {@code max(1, cores / parts)} threads inside each op,
+   * so that on a 2-core CPU each chain runs on a core of its own without splitting every small op across both. On a
+   * 2-core EPYC one example ran 1.4x to 1.7x faster so than with TensorFlow's defaults (docs/performance.md). Thread
+   * counts the user set stay; a GPU placement, or one part, is returned as it is.
+   */
+  public static Placement forSequenceParts(Placement placement, int parts) {
+    ConfigProto c = placement.config();
+    if (placement.gpu() || parts <= 1 || c.getIntraOpParallelismThreads() != 0
+        || c.getInterOpParallelismThreads() != 0) {
+      return placement;
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    ConfigProto threads = c.toBuilder().setIntraOpParallelismThreads(Math.max(1, cores / parts))
+        .setInterOpParallelismThreads(Math.max(parts, cores)).build();
+    return new Placement(placement.deviceType(), placement.deviceIndex(), threads, placement.warning());
+  }
+
+  /**
    * Lets sessions of this process compile with XLA on the CPU: outside Python TensorFlow does so only with a
    * process-wide flag (TF_XLA_FLAGS's {@code --tf_xla_cpu_global_jit}), and it takes effect only when set before the
    * process's first session ran. {@link #sessionConfig} sets it when the options ask for XLA; a process that runs

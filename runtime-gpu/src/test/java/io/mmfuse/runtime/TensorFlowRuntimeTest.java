@@ -79,6 +79,26 @@ class TensorFlowRuntimeTest {
     assertTrue(e.getMessage().contains("'0;1'"), e.getMessage());
   }
 
+  @Test
+  void aGraphInPartsGetsAThreadPerPartAndOneOpThreadPerCoreOfEachWhereTheUserLeftThreadsOpen() {
+    int cores = Runtime.getRuntime().availableProcessors();
+    TensorFlowRuntime.Placement cpu = TensorFlowRuntime.place(RuntimeOptions.of("cpu"), NO_GPU);
+    org.tensorflow.proto.ConfigProto c = TensorFlowRuntime.forSequenceParts(cpu, 2).config();
+    assertEquals(Math.max(1, cores / 2), c.getIntraOpParallelismThreads());
+    assertEquals(Math.max(2, cores), c.getInterOpParallelismThreads());
+    // The rest of the configuration stays: the CPU alone, no soft placement.
+    assertEquals(0, c.getDeviceCountOrDefault("GPU", -1));
+    assertFalse(c.getAllowSoftPlacement());
+    // Threads the user set, one part, or a GPU: as they were.
+    TensorFlowRuntime.Placement set = TensorFlowRuntime.place(RuntimeOptions.of("cpu").withThreads(3, 0), NO_GPU);
+    assertEquals(set.config(), TensorFlowRuntime.forSequenceParts(set, 2).config());
+    TensorFlowRuntime.Placement inter = TensorFlowRuntime.place(RuntimeOptions.of("cpu").withThreads(0, 1), NO_GPU);
+    assertEquals(inter.config(), TensorFlowRuntime.forSequenceParts(inter, 2).config());
+    assertEquals(cpu.config(), TensorFlowRuntime.forSequenceParts(cpu, 1).config());
+    TensorFlowRuntime.Placement gpu = new TensorFlowRuntime.Placement("GPU", 0, cpu.config(), java.util.Optional.empty());
+    assertEquals(cpu.config(), TensorFlowRuntime.forSequenceParts(gpu, 2).config());
+  }
+
   // Thread counts and XLA are process-wide in TensorFlow: each setting is observed in a JVM of its own.
 
   @Test

@@ -54,6 +54,40 @@ class BatchingPredictorTest {
     predictor.close();
   }
 
+  @Test
+  void aBundleSaysItsGraphRunsTheTokensInPartsAndOneWrittenWithoutThatStillLoadsAndPredicts() throws Exception {
+    Path bundle = dir.resolve("m");
+    assertEquals(io.mmfuse.fusion.graph.FusionGraph.SEQUENCE_PARTS,
+        io.mmfuse.fusion.bundle.BundleReader.open(bundle).sequenceParts());
+    // A bundle written before graphs said so: the same bundle with the constant taken out of its graph.
+    Path old = dir.resolve("m-older");
+    for (Path f : io.mmfuse.fusion.internal.Checksums.files(bundle)) {
+      Path to = old.resolve(bundle.relativize(f).toString());
+      java.nio.file.Files.createDirectories(to.getParent());
+      java.nio.file.Files.copy(f, to);
+    }
+    Path pb = old.resolve("saved_model/saved_model.pb");
+    org.tensorflow.proto.SavedModel.Builder model =
+        org.tensorflow.proto.SavedModel.parseFrom(java.nio.file.Files.readAllBytes(pb)).toBuilder();
+    org.tensorflow.proto.GraphDef.Builder graph = model.getMetaGraphsBuilder(0).getGraphDefBuilder();
+    int before = graph.getNodeCount();
+    for (int i = graph.getNodeCount() - 1; i >= 0; i--) {
+      if (graph.getNode(i).getName().equals(Names.SEQUENCE_PARTS)) {
+        graph.removeNode(i);
+      }
+    }
+    assertEquals(before - 1, graph.getNodeCount());
+    String oldSum = io.mmfuse.fusion.internal.Checksums.sha256(pb);
+    java.nio.file.Files.write(pb, model.build().toByteArray());
+    Path manifest = old.resolve("manifest.json");
+    java.nio.file.Files.writeString(manifest, java.nio.file.Files.readString(manifest)
+        .replace(oldSum, io.mmfuse.fusion.internal.Checksums.sha256(pb)));
+    assertEquals(1, io.mmfuse.fusion.bundle.BundleReader.open(old).sequenceParts());
+    try (Predictor older = Predictor.load(old, TrainingTest.REGISTRY)) {
+      assertArrayEquals(predictor.predict(examples.get(0)), older.predict(examples.get(0)), 1e-6f);
+    }
+  }
+
   /** A listener that holds the dispatcher after its first batch until released: the queue then fills as asked. */
   static final class Gate implements BatchingPredictor.Listener {
     final CountDownLatch held = new CountDownLatch(1);

@@ -94,6 +94,39 @@ public final class BundleReader {
         : Optional.empty();
   }
 
+  /**
+   * How many parts the SavedModel's encoder runs each example's tokens in (its {@code sequence_parts} constant; 1
+   * where it has none, as bundles written before it do), read from the graph before a session exists: the session's
+   * threads depend on it ({@code TensorFlowRuntime.forSequenceParts}).
+   */
+  public int sequenceParts() {
+    Path pb = dir.resolve(BundleLayout.SAVED_MODEL).resolve("saved_model.pb");
+    org.tensorflow.proto.SavedModel model;
+    try (java.io.InputStream in = Files.newInputStream(pb)) {
+      model = org.tensorflow.proto.SavedModel.parseFrom(in);
+    } catch (IOException | RuntimeException e) {
+      throw new CheckpointException("bundle " + dir + ": " + pb.getFileName() + " cannot be read as a SavedModel: "
+          + e.getMessage(), e);
+    }
+    for (org.tensorflow.proto.MetaGraphDef meta : model.getMetaGraphsList()) {
+      for (org.tensorflow.proto.NodeDef node : meta.getGraphDef().getNodeList()) {
+        if (node.getName().equals(io.mmfuse.fusion.graph.Names.SEQUENCE_PARTS) && node.getOp().equals("Const")) {
+          org.tensorflow.proto.TensorProto value = node.getAttrOrThrow("value").getTensor();
+          // A scalar: in int_val, or as 4 little-endian bytes of tensor_content.
+          int parts = value.getIntValCount() > 0 ? value.getIntVal(0)
+              : value.getTensorContent().size() == 4 ? java.nio.ByteBuffer.wrap(value.getTensorContent().toByteArray())
+                  .order(java.nio.ByteOrder.LITTLE_ENDIAN).getInt() : 0;
+          if (parts < 1 || parts > 64) {
+            throw new CheckpointException("bundle " + dir + ": its graph's " + io.mmfuse.fusion.graph.Names.SEQUENCE_PARTS
+                + " is " + parts + "; expected 1 to 64");
+          }
+          return parts;
+        }
+      }
+    }
+    return 1;
+  }
+
   /** Loads the SavedModel with this session configuration; the caller closes it. */
   public SavedModelBundle loadSavedModel(ConfigProto config) {
     try {

@@ -70,10 +70,25 @@ public final class FusionGraph {
   private Operand<TFloat32> attention;
   private long seed = 1;
   private final boolean inference;
+  private final int sequenceParts;
+  /** While the encoder builds its second and later parts: a parameter asked for again is the one built before. */
+  private boolean reuseParameters;
+
+  /**
+   * How many parts a graph that only predicts on the CPU splits each example's tokens into, through every layer: each
+   * part's ops run one after another on a thread of their own (the session's inter-op threads, each op on one
+   * intra-op thread, {@code TensorFlowRuntime.forSequenceParts}), the parts meeting only where attention reads every
+   * token's keys and values. On a 2-core CPU, one example through mm-small's encoder ran 1.4x (oneDNN) to 1.7x
+   * (Eigen) faster than with the whole sequence in each op and both threads splitting every op; a batch of 16 ran as
+   * fast. See docs/performance.md.
+   */
+  public static final int SEQUENCE_PARTS = 2;
 
   private FusionGraph(FusionConfig config, Graph graph, org.tensorflow.DeviceSpec device, boolean inference) {
     this.config = config;
     this.inference = inference;
+    boolean gpu = device != null && device.deviceType() == org.tensorflow.DeviceSpec.DeviceType.GPU;
+    this.sequenceParts = inference && !gpu ? SEQUENCE_PARTS : 1;
     this.tf = device == null ? Ops.create(graph) : Ops.create(graph).withDevice(device);
     this.training = tf.withName(Names.TRAINING).placeholderWithDefault(tf.constant(0.0f), Shape.scalar());
     this.dropoutSeed = tf.withName(Names.DROPOUT_SEED).placeholderWithDefault(tf.constant(new int[] {0, 0}),
@@ -111,6 +126,10 @@ public final class FusionGraph {
     strategy.validate(config);
     FusionGraph g = new FusionGraph(config, graph, device, inference);
     g.buildModel(strategy);
+    if (g.sequenceParts > 1 && config.encoder().layers() > 0) {
+      // For whoever loads this graph to choose its threads (TensorFlowRuntime.forSequenceParts).
+      g.tf.withName(Names.SEQUENCE_PARTS).constant(g.sequenceParts);
+    }
     return g;
   }
 
@@ -155,6 +174,11 @@ public final class FusionGraph {
     return training;
   }
 
+  /** How many parts the encoder runs each example's tokens in ({@link #SEQUENCE_PARTS} or 1). */
+  public int sequenceParts() {
+    return config.encoder().layers() > 0 ? sequenceParts : 1;
+  }
+
   /** The last layer's attention probabilities [B, heads, L, L]. */
   public Operand<TFloat32> attention() {
     return attention;
@@ -190,7 +214,11 @@ public final class FusionGraph {
   // ------------------------------------------------------------------------------------------------------------
 
   private Variable<TFloat32> param(String name, boolean decays, long... shape) {
-    if (parameters.containsKey(name)) {
+    Parameter existing = parameters.get(name);
+    if (existing != null) {
+      if (reuseParameters && Arrays.equals(existing.shape(), shape)) {
+        return existing.variable();
+      }
       throw new IllegalStateException("parameter " + name + " is created twice");
     }
     String op = Names.op(name);
@@ -492,6 +520,11 @@ public final class FusionGraph {
     }
   }
 
+  /** The padding bias [B, 1, 1, L] with the forbidden pairs of {@code block} [rows, L]: [B, 1, rows, L]. */
+  private Operand<TFloat32> withBlock(Operand<TFloat32> bias, Operand<TFloat32> block) {
+    return tf.math.minimum(bias, tf.expandDims(tf.expandDims(block, tf.constant(0)), tf.constant(0)));
+  }
+
   /**
    * The encoder's layers over {@code x3} [B, L, H]: parameters under {@code prefix + "encoder/"}; {@code named}:
    * the encoder whose attention is the {@link Names#ATTENTION} output. Returns the last hidden state [B, L, H].
@@ -505,48 +538,104 @@ public final class FusionGraph {
     // [B, L] -> additive bias [B, 1, 1, L]: 0 for real tokens, the most negative float for padding (as HF does).
     Operand<TFloat32> bias = tf.math.mul(tf.math.sub(tf.constant(1f), mask), tf.constant(-Float.MAX_VALUE));
     bias = tf.expandDims(tf.expandDims(bias, tf.constant(1)), tf.constant(1));
-    if (allowed != null) {
-      // [L, L] -> [1, 1, L, L]: a forbidden pair gets the most negative float too (the minimum, not the sum, which
-      // would overflow to -inf and turn a row with nothing to see into NaN).
-      Operand<TFloat32> block = tf.math.mul(tf.math.sub(tf.constant(1f), allowed), tf.constant(-Float.MAX_VALUE));
-      bias = tf.math.minimum(bias, tf.expandDims(tf.expandDims(block, tf.constant(0)), tf.constant(0)));
-    }
-    Operand<TInt32> shape3 = tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {h})), tf.constant(0));
-    Operand<TInt32> shapeQkv =
-        tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {3, heads, d})), tf.constant(0));
-    Operand<TFloat32> x = tf.reshape(x3, tf.constant(new int[] {-1, h}));
-    Operand<TFloat32> scale = tf.constant((float) (1 / Math.sqrt(d)));
-    for (int l = 0; l < e.layers(); l++) {
-      String p = prefix + "encoder/layer_" + l;
-      Operand<TFloat32> attnIn = e.preNorm() ? layerNorm(p + "/norm1", x) : x;
-      Operand<TFloat32> qkv = tf.reshape(dense(p + "/attention/qkv", attnIn, h, 3 * h), shapeQkv);
-      Operand<TFloat32> split = tf.linalg.transpose(qkv, tf.constant(new int[] {2, 0, 3, 1, 4}));
-      // Unpack, not three strided slices: its gradient is one Pack instead of three zero-filled StridedSliceGrads.
-      List<org.tensorflow.Output<TFloat32>> parts = tf.unstack(split, 3L, org.tensorflow.op.core.Unstack.axis(0L))
-          .output();
-      Operand<TFloat32> k = parts.get(1);
-      Operand<TFloat32> v = parts.get(2);
-      Operand<TFloat32> scores = scores(parts.get(0), k, scale, bias);
-      Operand<TFloat32> probs = named ? tf.withName(Names.attentionProbs(l)).nn.softmax(scores)
-          : tf.nn.softmax(scores);
-      if (named && l == e.layers() - 1) {
-        attention = tf.withName(Names.ATTENTION).identity(probs);
+    // [L, L]: a forbidden pair gets the most negative float too (the minimum with the padding bias, not the sum,
+    // which would overflow to -inf and turn a row with nothing to see into NaN).
+    Operand<TFloat32> block = allowed == null ? null
+        : tf.math.mul(tf.math.sub(tf.constant(1f), allowed), tf.constant(-Float.MAX_VALUE));
+    // The tokens in parts along L (sequenceParts > 1): each part a row-local chain of ops, attention the only place
+    // where a part reads the others (every token's keys and values). One part: the whole sequence, no split ops.
+    int parts = sequenceParts;
+    List<Operand<TFloat32>> xs = new ArrayList<>();
+    List<Operand<TInt32>> shapes = new ArrayList<>();
+    List<Operand<TFloat32>> biases = new ArrayList<>();
+    if (parts == 1) {
+      xs.add(x3);
+      shapes.add(tf.shape(mask));
+      biases.add(block == null ? bias : withBlock(bias, block));
+    } else {
+      // Part p has ceil((L - p) / parts) tokens: sizes differ by at most one, and a part may be empty.
+      Operand<TInt32> length = tf.gather(tf.shape(mask), tf.constant(1), tf.constant(0));
+      List<Operand<TInt32>> sizes = new ArrayList<>();
+      for (int p = 0; p < parts; p++) {
+        sizes.add(tf.math.floorDiv(tf.math.add(length, tf.constant(parts - 1 - p)), tf.constant(parts)));
       }
-      probs = dropout(probs, e.attentionDropout());
-      Operand<TFloat32> context = fusedAttention() ? batchMatMulV2(probs, v, false) : batchMatMul(probs, v, false);
-      Operand<TFloat32> merged =
-          tf.reshape(tf.linalg.transpose(context, tf.constant(new int[] {0, 2, 1, 3})), tf.constant(new int[] {-1, h}));
-      Operand<TFloat32> attnOut = dropout(dense(p + "/attention/output", merged, h, h), e.dropout());
-      x = e.preNorm() ? tf.math.add(x, attnOut) : layerNorm(p + "/norm1", tf.math.add(x, attnOut));
-      Operand<TFloat32> ffnIn = e.preNorm() ? layerNorm(p + "/norm2", x) : x;
-      Operand<TFloat32> hidden = activation(dense(p + "/ffn/in", ffnIn, h, e.ffnWidth()));
-      Operand<TFloat32> ffnOut = dropout(dense(p + "/ffn/out", hidden, e.ffnWidth(), h), e.dropout());
-      x = e.preNorm() ? tf.math.add(x, ffnOut) : layerNorm(p + "/norm2", tf.math.add(x, ffnOut));
+      Operand<TInt32> sizeSplits = tf.stack(sizes);
+      for (org.tensorflow.Output<TFloat32> part : tf.splitV(x3, sizeSplits, tf.constant(1), (long) parts).output()) {
+        xs.add(part);
+        shapes.add(tf.slice(tf.shape(part), tf.constant(new int[] {0}), tf.constant(new int[] {2})));
+      }
+      // Each part's queries see their own rows of the allowed pairs. (The rows split from [L, L] before the minimum:
+      // split from the [B, 1, L, L] bias, a later part's rows came out of oneDNN's fused attention wrong.)
+      List<org.tensorflow.Output<TFloat32>> blocks =
+          block == null ? null : tf.splitV(block, sizeSplits, tf.constant(0), (long) parts).output();
+      for (int p = 0; p < parts; p++) {
+        biases.add(block == null ? bias : withBlock(bias, blocks.get(p)));
+      }
     }
-    if (e.finalNorm()) {
-      x = layerNorm(prefix + "encoder/final_norm", x);
+    List<Operand<TInt32>> qkvShapes = new ArrayList<>();
+    for (int p = 0; p < parts; p++) {
+      qkvShapes.add(tf.concat(List.of(shapes.get(p), tf.constant(new int[] {3, heads, d})), tf.constant(0)));
+      xs.set(p, tf.reshape(xs.get(p), tf.constant(new int[] {-1, h})));
     }
-    return tf.reshape(x, shape3);
+    Operand<TFloat32> scale = tf.constant((float) (1 / Math.sqrt(d)));
+    reuseParameters = parts > 1;
+    try {
+      for (int l = 0; l < e.layers(); l++) {
+        String p = prefix + "encoder/layer_" + l;
+        List<Operand<TFloat32>> qs = new ArrayList<>();
+        List<Operand<TFloat32>> ks = new ArrayList<>();
+        List<Operand<TFloat32>> vs = new ArrayList<>();
+        for (int part = 0; part < parts; part++) {
+          Operand<TFloat32> x = xs.get(part);
+          Operand<TFloat32> attnIn = e.preNorm() ? layerNorm(p + "/norm1", x) : x;
+          Operand<TFloat32> qkv = tf.reshape(dense(p + "/attention/qkv", attnIn, h, 3 * h), qkvShapes.get(part));
+          Operand<TFloat32> split = tf.linalg.transpose(qkv, tf.constant(new int[] {2, 0, 3, 1, 4}));
+          // Unpack, not three strided slices: its gradient is one Pack instead of three zero-filled StridedSliceGrads.
+          List<org.tensorflow.Output<TFloat32>> qkvParts =
+              tf.unstack(split, 3L, org.tensorflow.op.core.Unstack.axis(0L)).output();
+          qs.add(qkvParts.get(0));
+          ks.add(qkvParts.get(1));
+          vs.add(qkvParts.get(2));
+        }
+        Operand<TFloat32> k = parts == 1 ? ks.get(0) : tf.concat(ks, tf.constant(2));
+        Operand<TFloat32> v = parts == 1 ? vs.get(0) : tf.concat(vs, tf.constant(2));
+        List<Operand<TFloat32>> probsByPart = new ArrayList<>();
+        for (int part = 0; part < parts; part++) {
+          Operand<TFloat32> scores = scores(qs.get(part), k, scale, biases.get(part));
+          Operand<TFloat32> probs = named && parts == 1 ? tf.withName(Names.attentionProbs(l)).nn.softmax(scores)
+              : tf.nn.softmax(scores);
+          probsByPart.add(probs);
+          probs = dropout(probs, e.attentionDropout());
+          Operand<TFloat32> context = fusedAttention() ? batchMatMulV2(probs, v, false) : batchMatMul(probs, v, false);
+          Operand<TFloat32> merged = tf.reshape(tf.linalg.transpose(context, tf.constant(new int[] {0, 2, 1, 3})),
+              tf.constant(new int[] {-1, h}));
+          Operand<TFloat32> attnOut = dropout(dense(p + "/attention/output", merged, h, h), e.dropout());
+          Operand<TFloat32> x = xs.get(part);
+          x = e.preNorm() ? tf.math.add(x, attnOut) : layerNorm(p + "/norm1", tf.math.add(x, attnOut));
+          Operand<TFloat32> ffnIn = e.preNorm() ? layerNorm(p + "/norm2", x) : x;
+          Operand<TFloat32> hidden = activation(dense(p + "/ffn/in", ffnIn, h, e.ffnWidth()));
+          Operand<TFloat32> ffnOut = dropout(dense(p + "/ffn/out", hidden, e.ffnWidth(), h), e.dropout());
+          xs.set(part, e.preNorm() ? tf.math.add(x, ffnOut) : layerNorm(p + "/norm2", tf.math.add(x, ffnOut)));
+        }
+        if (named) {
+          // Only computed when fetched: a session runs what its fetches need.
+          Operand<TFloat32> probs = parts == 1 ? probsByPart.get(0)
+              : tf.withName(Names.attentionProbs(l)).concat(probsByPart, tf.constant(2));
+          if (l == e.layers() - 1) {
+            attention = tf.withName(Names.ATTENTION).identity(probs);
+          }
+        }
+      }
+      List<Operand<TFloat32>> outs = new ArrayList<>();
+      for (int part = 0; part < parts; part++) {
+        Operand<TFloat32> x = e.finalNorm() ? layerNorm(prefix + "encoder/final_norm", xs.get(part)) : xs.get(part);
+        Operand<TInt32> shape3 = tf.concat(List.of(shapes.get(part), tf.constant(new int[] {h})), tf.constant(0));
+        outs.add(tf.reshape(x, shape3));
+      }
+      return parts == 1 ? outs.get(0) : tf.concat(outs, tf.constant(1));
+    } finally {
+      reuseParameters = false;
+    }
   }
 
 

@@ -62,6 +62,11 @@ public final class Names {
   public static final String EMBEDDINGS_B = "embeddings_b";
   /** The last encoder layer's attention probabilities, [B,heads,L,L]. */
   public static final String ATTENTION = "attention";
+  /**
+   * A constant int32 in a graph whose encoder runs its tokens in parts side by side ({@code FusionGraph}'s inference
+   * graph on the CPU): how many. Absent: one part.
+   */
+  public static final String SEQUENCE_PARTS = "sequence_parts";
 
   /** Training feeds and ops; never part of the serving signature. */
   public static final String TRAIN_PREFIX = "train.";

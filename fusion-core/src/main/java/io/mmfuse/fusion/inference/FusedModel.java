@@ -49,26 +49,36 @@ public final class FusedModel implements AutoCloseable {
    * A null placement: TensorFlow's defaults.
    */
   public static FusedModel createForInference(FusionConfig config, TensorFlowRuntime.Placement placement) {
-    return create(config.forServing(), placement == null ? null : placement.config(),
-        placement == null ? null : placement.deviceSpec(), true);
+    return createInference(config.forServing(), placement);
   }
 
   private static FusedModel create(FusionConfig config, ConfigProto sessionConfig, DeviceSpec device) {
-    return create(config, sessionConfig, device, false);
-  }
-
-  private static FusedModel create(FusionConfig config, ConfigProto sessionConfig, DeviceSpec device,
-      boolean inference) {
     Graph graph = new Graph();
     FusionGraph model;
     try {
-      model = inference ? FusionGraph.buildForInference(config, graph, device)
-          : FusionGraph.build(config, graph, device);
+      model = FusionGraph.build(config, graph, device);
     } catch (RuntimeException e) {
       graph.close();
       throw e;
     }
     return new FusedModel(model, ModelSession.create(graph, sessionConfig));
+  }
+
+  /** The inference graph, its session's threads chosen for its sequence parts where the placement left them. */
+  private static FusedModel createInference(FusionConfig config, TensorFlowRuntime.Placement placement) {
+    DeviceSpec device = placement == null ? null : placement.deviceSpec();
+    Graph graph = new Graph();
+    FusionGraph model;
+    try {
+      model = FusionGraph.buildForInference(config, graph, device);
+    } catch (RuntimeException e) {
+      graph.close();
+      throw e;
+    }
+    TensorFlowRuntime.Placement p = placement != null ? placement
+        : new TensorFlowRuntime.Placement("CPU", 0, ConfigProto.getDefaultInstance(), java.util.Optional.empty());
+    return new FusedModel(model,
+        ModelSession.create(graph, TensorFlowRuntime.forSequenceParts(p, model.sequenceParts()).config()));
   }
 
   public FusionConfig config() {

@@ -89,7 +89,8 @@ public final class Predictor implements AutoCloseable {
     BundleReader reader = BundleReader.open(dir);
     ModelSpec spec = reader.spec();
     RuntimeOptions options = runtime != null ? runtime : RuntimeOptions.fromSpec(spec.getRuntime());
-    TensorFlowRuntime.Placement placement = TensorFlowRuntime.place(options);
+    TensorFlowRuntime.Placement placement =
+        TensorFlowRuntime.forSequenceParts(TensorFlowRuntime.place(options), reader.sequenceParts());
     Map<String, ModalityTokenizer<?>> toks = new LinkedHashMap<>();
     for (InputSpec in : spec.getInputsList()) {
       toks.put(in.getName(), registry.tokenizer(new TokenizerContext(in, reader.directory())));
