@@ -97,15 +97,21 @@ public final class TensorFlowRuntime {
    * counts the user set stay; a GPU placement, or one part, is returned as it is.
    */
   public static Placement forSequenceParts(Placement placement, int parts) {
-    ConfigProto c = placement.config();
-    if (placement.gpu() || parts <= 1 || c.getIntraOpParallelismThreads() != 0
-        || c.getInterOpParallelismThreads() != 0) {
+    if (placement.gpu()) {
       return placement;
     }
+    return new Placement(placement.deviceType(), placement.deviceIndex(),
+        forSequenceParts(placement.config(), parts), placement.warning());
+  }
+
+  /** As {@link #forSequenceParts(Placement, int)}, for a CPU session's configuration. */
+  public static ConfigProto forSequenceParts(ConfigProto c, int parts) {
+    if (parts <= 1 || c.getIntraOpParallelismThreads() != 0 || c.getInterOpParallelismThreads() != 0) {
+      return c;
+    }
     int cores = Runtime.getRuntime().availableProcessors();
-    ConfigProto threads = c.toBuilder().setIntraOpParallelismThreads(Math.max(1, cores / parts))
+    return c.toBuilder().setIntraOpParallelismThreads(Math.max(1, cores / parts))
         .setInterOpParallelismThreads(Math.max(parts, cores)).build();
-    return new Placement(placement.deviceType(), placement.deviceIndex(), threads, placement.warning());
   }
 
   /**

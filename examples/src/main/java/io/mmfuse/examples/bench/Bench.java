@@ -365,12 +365,13 @@ public final class Bench {
     // One example's matrix products at the matmul peak: the floor no prediction can beat on this CPU.
     double floorMs = Workloads.SMALL.forwardFlops() / (peakGflops * 1e9) * 1e3;
     out.addProperty("flop_floor_ms", round(floorMs));
-    // TensorFlow's default threads (one intra-op thread per core), and one intra-op thread with two ops at once,
-    // which suits a single example's small ops better. Per session only where TF_OVERRIDE_GLOBAL_THREADPOOL=1
-    // (./mmfuse sets it); otherwise the process's first session's threads hold and both rows measure those.
-    for (String threads : List.of("default_threads", "intra1_inter2")) {
+    // mmfuse's default threads (one inter-op thread per part of the tokens, cores / parts inside each op), and
+    // TensorFlow's (every op across all cores, as many ops at once). Per session only where
+    // TF_OVERRIDE_GLOBAL_THREADPOOL=1 (./mmfuse sets it); otherwise the process's first session's threads hold.
+    int cores = Runtime.getRuntime().availableProcessors();
+    for (String threads : List.of("default_threads", "tensorflow_threads")) {
       RuntimeOptions options = threads.equals("default_threads") ? RuntimeOptions.of("cpu")
-          : RuntimeOptions.of("cpu").withThreads(1, 2);
+          : RuntimeOptions.of("cpu").withThreads(cores, cores);
       try (Predictor predictor = Predictor.load(model.bundle(), registry, options)) {
         JsonObject l = timePredictions(predictor, examples);
         String key = "float32_" + threads;

@@ -84,7 +84,7 @@ class BenchTest {
     JsonObject latency = r.getAsJsonObject("predict_latency_ms");
     assertTrue(latency.get("p50").getAsDouble() > 0);
     assertTrue(latency.get("p50").getAsDouble() <= latency.get("p99").getAsDouble());
-    for (String key : new String[] {"float32_default_threads", "float32_intra1_inter2"}) {
+    for (String key : new String[] {"float32_default_threads", "float32_tensorflow_threads"}) {
       assertTrue(latency.getAsJsonObject(key).get("p50").getAsDouble() > 0, key);
     }
     double floor = Workloads.SMALL.forwardFlops() / (peak * 1e9) * 1e3;

@@ -63,7 +63,12 @@ public final class TrainingModel implements AutoCloseable {
       g.close();
       throw e;
     }
-    return new TrainingModel(built, ModelSession.create(g, sessionConfig), projectionWidth, optimizer, sessionConfig);
+    // A graph that only predicts runs its tokens in parts: a thread for each where the configuration left threads open.
+    ConfigProto run = optimizer == null && built.model().sequenceParts() > 1
+        ? io.mmfuse.runtime.TensorFlowRuntime.forSequenceParts(
+            sessionConfig == null ? ConfigProto.getDefaultInstance() : sessionConfig, built.model().sequenceParts())
+        : sessionConfig;
+    return new TrainingModel(built, ModelSession.create(g, run), projectionWidth, optimizer, sessionConfig);
   }
 
   /** The fused model inside. */
