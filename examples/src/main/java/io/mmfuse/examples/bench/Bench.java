@@ -37,6 +37,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -430,6 +431,12 @@ public final class Bench {
       long fastestWall = OpTimes.spanMicros(fastest);
       opTable("serving graph, batch 1, fastest traced run: " + String.format(Locale.ROOT, "%.1f ms from first op to"
           + " last", fastestWall / 1e3), fastest);
+      Map<String, Long> alone = new HashMap<>();
+      long[] o = OpTimes.overlap(fastest, alone);
+      line("profile   ops running: at least one %.1f ms, two or more at once %.1f ms, of the %.1f ms span; the"
+          + " longest stretches with one op alone:", o[1] / 1e3, o[2] / 1e3, o[0] / 1e3);
+      alone.entrySet().stream().sorted((a, b) -> Long.compare(b.getValue(), a.getValue())).limit(8)
+          .forEach(e -> line("  %-60s %6.2f ms", e.getKey(), e.getValue() / 1e3));
     }
     Checksums.deleteTree(model.bundle());
   }

@@ -53,4 +53,50 @@ public final class OpTimes {
     }
     return out;
   }
+
+  /**
+   * How much of a run's span had ops running side by side: {@code [span, time with at least one op running, time
+   * with two or more]} in microseconds, and, in {@code alone}, each op's time as the only one running (filled by
+   * node name), which names the stages one thread runs while the others wait.
+   */
+  public static long[] overlap(RunMetadata md, Map<String, Long> alone) {
+    java.util.List<long[]> events = new java.util.ArrayList<>();
+    java.util.List<String> names = new java.util.ArrayList<>();
+    for (var d : md.getStepStats().getDevStatsList()) {
+      for (NodeExecStats n : d.getNodeStatsList()) {
+        long start = n.getAllStartMicros() + n.getOpStartRelMicros();
+        long end = n.getAllStartMicros() + n.getOpEndRelMicros();
+        if (end > start) {
+          events.add(new long[] {start, 1, names.size()});
+          events.add(new long[] {end, -1, names.size()});
+          names.add(n.getNodeName());
+        }
+      }
+    }
+    // Ends before starts at the same instant: an op that starts as another ends does not overlap it.
+    events.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+    java.util.Set<Integer> running = new java.util.HashSet<>();
+    long busy = 0;
+    long together = 0;
+    long last = events.isEmpty() ? 0 : events.get(0)[0];
+    for (long[] e : events) {
+      long dt = e[0] - last;
+      if (running.size() >= 1) {
+        busy += dt;
+      }
+      if (running.size() >= 2) {
+        together += dt;
+      }
+      if (running.size() == 1 && alone != null && dt > 0) {
+        alone.merge(names.get(running.iterator().next()), dt, Long::sum);
+      }
+      last = e[0];
+      if (e[1] > 0) {
+        running.add((int) e[2]);
+      } else {
+        running.remove((int) e[2]);
+      }
+    }
+    return new long[] {spanMicros(md), busy, together};
+  }
 }

@@ -36,4 +36,22 @@ class OpTimesTest {
     Iterator<RunMetadata> runs = List.of(slow, fast, slow).iterator();
     assertSame(fast, OpTimes.fastest(runs::next, 3));
   }
+
+  @Test
+  void overlapSaysHowLongOpsRanSideBySideAndWhichRanAlone() {
+    // a 100-150 with c 120-125 inside it, then a gap, then b 160-170 and d 165-180 touching at nothing else;
+    // e starts exactly as d ends: not side by side.
+    RunMetadata md = run(node("a", "a = MatMul(x, w)", 100, 50), node("c", "c = Add(x, y)", 120, 5),
+        node("b", "b = Add(a, c)", 160, 10), node("d", "d = Mul(a, a)", 165, 15), node("e", "e = Neg(d)", 180, 4));
+    java.util.Map<String, Long> alone = new java.util.HashMap<>();
+    long[] o = OpTimes.overlap(md, alone);
+    assertEquals(84, o[0], "span 100 to 184");
+    assertEquals(50 + 20 + 4, o[1], "busy: 100-150, 160-180, 180-184");
+    assertEquals(5 + 5, o[2], "together: 120-125 and 165-170");
+    assertEquals(45L, alone.get("a"));
+    assertEquals(5L, alone.get("b"));
+    assertEquals(10L, alone.get("d"));
+    assertEquals(4L, alone.get("e"));
+    assertEquals(null, alone.get("c"));
+  }
 }

@@ -446,7 +446,9 @@ public final class FusionGraph {
     } else {
       Placeholder<TFloat32> features = floatFeed(in, Names.Feed.FEATURES, -1, -1, in.featureWidth());
       Operand<TFloat32> flat = tf.reshape(features, tf.constant(new int[] {-1, in.featureWidth()}));
-      Operand<TFloat32> projected = dense(p + "/projection", flat, in.featureWidth(), h);
+      Operand<TFloat32> projected = sequenceParts > 1 && config.encoder().layers() > 0
+          ? inParts(flat, rows -> dense(p + "/projection", rows, in.featureWidth(), h))
+          : dense(p + "/projection", flat, in.featureWidth(), h);
       x = tf.reshape(projected, tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {h})), tf.constant(0)));
     }
     if (in.maxPositions() > 0) {
@@ -520,6 +522,37 @@ public final class FusionGraph {
     }
   }
 
+  /**
+   * {@code f} of {@code rows} [N, ...] in {@link #sequenceParts} parts of rows, side by side, concatenated back: for a
+   * row-wise op that would otherwise run alone while the other parts' threads wait (an image's patch projection, the
+   * largest product before the encoder).
+   */
+  private Operand<TFloat32> inParts(Operand<TFloat32> rows,
+      java.util.function.Function<Operand<TFloat32>, Operand<TFloat32>> f) {
+    Operand<TInt32> n = tf.gather(tf.shape(rows), tf.constant(0), tf.constant(0));
+    List<Operand<TFloat32>> out = new ArrayList<>();
+    boolean reuse = reuseParameters;
+    reuseParameters = true;
+    try {
+      for (org.tensorflow.Output<TFloat32> part : tf.splitV(rows, partSizes(n), tf.constant(0), (long) sequenceParts)
+          .output()) {
+        out.add(f.apply(part));
+      }
+    } finally {
+      reuseParameters = reuse;
+    }
+    return tf.concat(out, tf.constant(0));
+  }
+
+  /** The sizes of {@link #sequenceParts} parts of {@code n} things: part p holds ceil((n - p) / parts). */
+  private Operand<TInt32> partSizes(Operand<TInt32> n) {
+    List<Operand<TInt32>> sizes = new ArrayList<>();
+    for (int p = 0; p < sequenceParts; p++) {
+      sizes.add(tf.math.floorDiv(tf.math.add(n, tf.constant(sequenceParts - 1 - p)), tf.constant(sequenceParts)));
+    }
+    return tf.stack(sizes);
+  }
+
   /** The padding bias [B, 1, 1, L] with the forbidden pairs of {@code block} [rows, L]: [B, 1, rows, L]. */
   private Operand<TFloat32> withBlock(Operand<TFloat32> bias, Operand<TFloat32> block) {
     return tf.math.minimum(bias, tf.expandDims(tf.expandDims(block, tf.constant(0)), tf.constant(0)));
@@ -554,12 +587,7 @@ public final class FusionGraph {
       biases.add(block == null ? bias : withBlock(bias, block));
     } else {
       // Part p has ceil((L - p) / parts) tokens: sizes differ by at most one, and a part may be empty.
-      Operand<TInt32> length = tf.gather(tf.shape(mask), tf.constant(1), tf.constant(0));
-      List<Operand<TInt32>> sizes = new ArrayList<>();
-      for (int p = 0; p < parts; p++) {
-        sizes.add(tf.math.floorDiv(tf.math.add(length, tf.constant(parts - 1 - p)), tf.constant(parts)));
-      }
-      Operand<TInt32> sizeSplits = tf.stack(sizes);
+      Operand<TInt32> sizeSplits = partSizes(tf.gather(tf.shape(mask), tf.constant(1), tf.constant(0)));
       for (org.tensorflow.Output<TFloat32> part : tf.splitV(x3, sizeSplits, tf.constant(1), (long) parts).output()) {
         xs.add(part);
         shapes.add(tf.slice(tf.shape(part), tf.constant(new int[] {0}), tf.constant(new int[] {2})));
