@@ -14,10 +14,12 @@ final class RuntimeMixin {
   String device;
 
   @Option(names = "--threads", paramLabel = "N",
-      description = "TensorFlow intra-op threads (default: one per core). Process-wide.")
+      description = "TensorFlow intra-op threads (default: one per core; predicting on the CPU, cores / 2, each half"
+          + " of the tokens on a core of its own). Process-wide.")
   Integer threads;
 
-  @Option(names = "--inter-op-threads", paramLabel = "N", description = "Ops run at once (default: TensorFlow's).")
+  @Option(names = "--inter-op-threads", paramLabel = "N",
+      description = "Ops run at once (default: TensorFlow's, at least 2 when predicting on the CPU).")
   Integer interOpThreads;
 
   @Option(names = "--xla", negatable = true, description = "XLA just-in-time compilation (default: the spec's, else off).")
