@@ -18,7 +18,7 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", paramLabel = "FILE", description = "Also write the results as JSON.")
   Path json;
 
-  @Option(names = "--quick", description = "mm-small only, shorter measurements (about a minute).")
+  @Option(names = "--quick", description = "mm-small only, shorter measurements (a few minutes).")
   boolean quick;
 
   @Option(names = "--profile", description = "Instead: where mm-small's forward pass and training step spend"
