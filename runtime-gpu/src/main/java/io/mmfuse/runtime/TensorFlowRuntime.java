@@ -93,7 +93,8 @@ public final class TensorFlowRuntime {
    * (a graph built only to predict, on the CPU): where the options left both thread counts to TensorFlow, one chain
    * per inter-op thread ({@code max(parts, cores)} of them) and {@code max(1, cores / parts)} threads inside each op,
    * so that on a 2-core CPU each chain runs on a core of its own without splitting every small op across both. On a
-   * 2-core EPYC one example ran 1.4x to 1.7x faster so than with TensorFlow's defaults (docs/performance.md). Thread
+   * 2-core EPYC one example's encoder ran 1.2x to 1.7x faster so than the whole sequence with TensorFlow's defaults,
+   * and 1.05x to 1.3x faster than the same parts with TensorFlow's defaults (docs/performance.md). Thread
    * counts the user set stay; a GPU placement, or one part, is returned as it is.
    */
   public static Placement forSequenceParts(Placement placement, int parts) {

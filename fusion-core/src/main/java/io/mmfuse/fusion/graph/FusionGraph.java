@@ -78,9 +78,9 @@ public final class FusionGraph {
    * How many parts a graph that only predicts on the CPU splits each example's tokens into, through every layer: each
    * part's ops run one after another on a thread of their own (the session's inter-op threads, each op on one
    * intra-op thread, {@code TensorFlowRuntime.forSequenceParts}), the parts meeting only where attention reads every
-   * token's keys and values. On a 2-core CPU, one example through mm-small's encoder ran 1.4x (oneDNN) to 1.7x
-   * (Eigen) faster than with the whole sequence in each op and both threads splitting every op; a batch of 16 ran as
-   * fast. See docs/performance.md.
+   * token's keys and values. On a 2-core CPU, one example through mm-small's encoder ran 1.2x to 1.4x (oneDNN's
+   * kernels) and 1.7x (Eigen's) faster than with the whole sequence in each op and both threads splitting every op;
+   * a batch of 16 ran as fast. See docs/performance.md.
    */
   public static final int SEQUENCE_PARTS = 2;
 
@@ -577,7 +577,7 @@ public final class FusionGraph {
         : tf.math.mul(tf.math.sub(tf.constant(1f), allowed), tf.constant(-Float.MAX_VALUE));
     // The tokens in parts along L (sequenceParts > 1): each part a row-local chain of ops, attention the only place
     // where a part reads the others (every token's keys and values). One part: the whole sequence, no split ops.
-    int parts = sequenceParts;
+    int parts = e.layers() > 0 ? sequenceParts : 1;
     List<Operand<TFloat32>> xs = new ArrayList<>();
     List<Operand<TInt32>> shapes = new ArrayList<>();
     List<Operand<TFloat32>> biases = new ArrayList<>();
