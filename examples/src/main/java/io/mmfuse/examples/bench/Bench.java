@@ -375,6 +375,13 @@ public final class Bench {
           : RuntimeOptions.of("cpu").withThreads(cores, cores);
       try (Predictor predictor = Predictor.load(model.bundle(), registry, options)) {
         JsonObject l = timePredictions(predictor, examples);
+        // The threads the predictor's session got, as Predictor.load chooses them (0: TensorFlow's default).
+        int parts = io.mmfuse.fusion.bundle.BundleReader.open(model.bundle()).sequenceParts();
+        ConfigProto used =
+            TensorFlowRuntime.forSequenceParts(TensorFlowRuntime.place(options, List::of), parts).config();
+        l.addProperty("sequence_parts", parts);
+        l.addProperty("intra_op_threads", used.getIntraOpParallelismThreads());
+        l.addProperty("inter_op_threads", used.getInterOpParallelismThreads());
         String key = "float32_" + threads;
         if (key.equals("float32_default_threads")) {
           out.addProperty("p50", l.get("p50").getAsDouble());

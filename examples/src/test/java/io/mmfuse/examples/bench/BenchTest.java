@@ -91,6 +91,14 @@ class BenchTest {
     assertEquals(floor, latency.get("flop_floor_ms").getAsDouble(), 0.01 + 1e-3 * floor);
     assertEquals(latency.get("p50").getAsDouble() / latency.get("flop_floor_ms").getAsDouble(),
         latency.get("p50_of_floor").getAsDouble(), 0.01 * latency.get("p50_of_floor").getAsDouble() + 0.01);
+    // The default row ran the bundle's parted graph with a thread per part, one op thread per core of each; the
+    // other with the threads it asked for.
+    int cores = Runtime.getRuntime().availableProcessors();
+    JsonObject parted = latency.getAsJsonObject("float32_default_threads");
+    assertEquals(io.mmfuse.fusion.graph.FusionGraph.SEQUENCE_PARTS, parted.get("sequence_parts").getAsInt());
+    assertEquals(Math.max(1, cores / 2), parted.get("intra_op_threads").getAsInt());
+    assertEquals(Math.max(2, cores), parted.get("inter_op_threads").getAsInt());
+    assertEquals(cores, latency.getAsJsonObject("float32_tensorflow_threads").get("intra_op_threads").getAsInt());
     JsonObject timed = latency.getAsJsonObject("float32_default_threads");
     assertTrue(timed.get("min").getAsDouble() > 0 && timed.get("min").getAsDouble() <= timed.get("p50").getAsDouble());
     assertEquals(timed.get("min").getAsDouble() / latency.get("flop_floor_ms").getAsDouble(),
