@@ -47,10 +47,13 @@ class BenchTest {
     StringWriter log = new StringWriter();
     new Bench(true, 0.05, null, new PrintWriter(log), dir).profile(Bench.VARIANTS.get(0), 1);
     String out = log.toString();
-    assertTrue(out.contains("profile mm-small forward (default, batch 1)"), out);
-    assertTrue(out.contains("profile mm-small train (default, batch 1)"), out);
-    // The traced ops: oneDNN's matrix products and the attention's Einsum.
-    assertTrue(out.contains("MatMul") && out.contains("Einsum"), out);
+    String forward = out.substring(out.indexOf("profile mm-small forward (default, batch 1, serving graph)"),
+        out.indexOf("profile mm-small train (default, batch 1)"));
+    String train = out.substring(out.indexOf("profile mm-small train (default, batch 1)"));
+    // The forward pass traced on the graph a bundle serves: attention as BatchMatMulV2, no Einsum; training's Einsum.
+    assertTrue(forward.contains("MatMul") && forward.contains("BatchMatMulV2") && !forward.contains("Einsum"),
+        forward);
+    assertTrue(train.contains("MatMul") && train.contains("Einsum"), train);
   }
 
   @Test
@@ -62,6 +65,9 @@ class BenchTest {
         out);
     // The bundle's own graph, traced: its fused matrix products, ops counted.
     assertTrue(out.contains("profile serving graph, batch 1") && out.contains("FusedMatMul"), out);
+    // How much of that run had ops side by side, and the ops that ran alone.
+    assertTrue(out.matches("(?s).*ops running: at least one [0-9.]+ ms, two or more at once [0-9.]+ ms, of the"
+        + " [0-9.]+ ms span.*"), out);
   }
 
   @Test
