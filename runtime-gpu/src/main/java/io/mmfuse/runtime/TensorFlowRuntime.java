@@ -105,9 +105,13 @@ public final class TensorFlowRuntime {
         forSequenceParts(placement.config(), parts), placement.warning());
   }
 
-  /** As {@link #forSequenceParts(Placement, int)}, for a CPU session's configuration. */
-  public static ConfigProto forSequenceParts(ConfigProto c, int parts) {
-    if (parts <= 1 || c.getIntraOpParallelismThreads() != 0 || c.getInterOpParallelismThreads() != 0) {
+  /** As {@link #forSequenceParts(Placement, int)}, for a CPU session's configuration (null: TensorFlow's defaults). */
+  public static ConfigProto forSequenceParts(ConfigProto config, int parts) {
+    if (parts <= 1) {
+      return config;
+    }
+    ConfigProto c = config == null ? ConfigProto.getDefaultInstance() : config;
+    if (c.getIntraOpParallelismThreads() != 0 || c.getInterOpParallelismThreads() != 0) {
       return c;
     }
     int cores = Runtime.getRuntime().availableProcessors();

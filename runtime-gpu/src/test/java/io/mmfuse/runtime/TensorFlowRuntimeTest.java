@@ -95,6 +95,10 @@ class TensorFlowRuntimeTest {
     TensorFlowRuntime.Placement inter = TensorFlowRuntime.place(RuntimeOptions.of("cpu").withThreads(0, 1), NO_GPU);
     assertEquals(inter.config(), TensorFlowRuntime.forSequenceParts(inter, 2).config());
     assertEquals(cpu.config(), TensorFlowRuntime.forSequenceParts(cpu, 1).config());
+    // No configuration at all: TensorFlow's defaults, with the parts' threads.
+    assertEquals(null, TensorFlowRuntime.forSequenceParts((org.tensorflow.proto.ConfigProto) null, 1));
+    assertEquals(Math.max(1, cores / 2),
+        TensorFlowRuntime.forSequenceParts((org.tensorflow.proto.ConfigProto) null, 2).getIntraOpParallelismThreads());
     TensorFlowRuntime.Placement gpu = new TensorFlowRuntime.Placement("GPU", 0, cpu.config(), java.util.Optional.empty());
     assertEquals(cpu.config(), TensorFlowRuntime.forSequenceParts(gpu, 2).config());
   }

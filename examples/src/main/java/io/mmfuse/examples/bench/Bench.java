@@ -381,13 +381,13 @@ public final class Bench {
     // TensorFlow's (every op across all cores, as many ops at once). Per session only where
     // TF_OVERRIDE_GLOBAL_THREADPOOL=1 (./mmfuse sets it); otherwise the process's first session's threads hold.
     int cores = Runtime.getRuntime().availableProcessors();
+    int parts = io.mmfuse.fusion.bundle.BundleReader.open(model.bundle()).sequenceParts();
     for (String threads : List.of("default_threads", "tensorflow_threads")) {
       RuntimeOptions options = threads.equals("default_threads") ? RuntimeOptions.of("cpu")
           : RuntimeOptions.of("cpu").withThreads(cores, cores);
       try (Predictor predictor = Predictor.load(model.bundle(), registry, options)) {
         JsonObject l = timePredictions(predictor, examples);
         // The threads the predictor's session got, as Predictor.load chooses them (0: TensorFlow's default).
-        int parts = io.mmfuse.fusion.bundle.BundleReader.open(model.bundle()).sequenceParts();
         ConfigProto used =
             TensorFlowRuntime.forSequenceParts(TensorFlowRuntime.place(options, List::of), parts).config();
         l.addProperty("sequence_parts", parts);

@@ -88,7 +88,7 @@ public final class FusionGraph {
     this.config = config;
     this.inference = inference;
     boolean gpu = device != null && device.deviceType() == org.tensorflow.DeviceSpec.DeviceType.GPU;
-    this.sequenceParts = inference && !gpu ? SEQUENCE_PARTS : 1;
+    this.sequenceParts = inference && !gpu && config.encoder().layers() > 0 ? SEQUENCE_PARTS : 1;
     this.tf = device == null ? Ops.create(graph) : Ops.create(graph).withDevice(device);
     this.training = tf.withName(Names.TRAINING).placeholderWithDefault(tf.constant(0.0f), Shape.scalar());
     this.dropoutSeed = tf.withName(Names.DROPOUT_SEED).placeholderWithDefault(tf.constant(new int[] {0, 0}),
@@ -126,7 +126,7 @@ public final class FusionGraph {
     strategy.validate(config);
     FusionGraph g = new FusionGraph(config, graph, device, inference);
     g.buildModel(strategy);
-    if (g.sequenceParts > 1 && config.encoder().layers() > 0) {
+    if (g.sequenceParts > 1) {
       // For whoever loads this graph to choose its threads (TensorFlowRuntime.forSequenceParts).
       g.tf.withName(Names.SEQUENCE_PARTS).constant(g.sequenceParts);
     }
@@ -176,7 +176,7 @@ public final class FusionGraph {
 
   /** How many parts the encoder runs each example's tokens in ({@link #SEQUENCE_PARTS} or 1). */
   public int sequenceParts() {
-    return config.encoder().layers() > 0 ? sequenceParts : 1;
+    return sequenceParts;
   }
 
   /** The last layer's attention probabilities [B, heads, L, L]. */
@@ -446,7 +446,7 @@ public final class FusionGraph {
     } else {
       Placeholder<TFloat32> features = floatFeed(in, Names.Feed.FEATURES, -1, -1, in.featureWidth());
       Operand<TFloat32> flat = tf.reshape(features, tf.constant(new int[] {-1, in.featureWidth()}));
-      Operand<TFloat32> projected = sequenceParts > 1 && config.encoder().layers() > 0
+      Operand<TFloat32> projected = sequenceParts > 1
           ? inParts(flat, rows -> dense(p + "/projection", rows, in.featureWidth(), h))
           : dense(p + "/projection", flat, in.featureWidth(), h);
       x = tf.reshape(projected, tf.concat(List.of(tf.shape(mask), tf.constant(new int[] {h})), tf.constant(0)));
@@ -577,7 +577,7 @@ public final class FusionGraph {
         : tf.math.mul(tf.math.sub(tf.constant(1f), allowed), tf.constant(-Float.MAX_VALUE));
     // The tokens in parts along L (sequenceParts > 1): each part a row-local chain of ops, attention the only place
     // where a part reads the others (every token's keys and values). One part: the whole sequence, no split ops.
-    int parts = e.layers() > 0 ? sequenceParts : 1;
+    int parts = sequenceParts;
     List<Operand<TFloat32>> xs = new ArrayList<>();
     List<Operand<TInt32>> shapes = new ArrayList<>();
     List<Operand<TFloat32>> biases = new ArrayList<>();

@@ -46,39 +46,32 @@ public final class FusedModel implements AutoCloseable {
   /**
    * For forward passes only, as a bundle serves ({@link FusionConfig#forServing}: float32, no dropout ops; attention
    * for oneDNN's fused kernel, {@link FusionGraph#buildForInference}): no gradient can be taken through its graph.
-   * A null placement: TensorFlow's defaults.
+   * A null placement: TensorFlow's defaults, with a thread per part of the tokens
+   * ({@link TensorFlowRuntime#forSequenceParts(ConfigProto, int)}).
    */
   public static FusedModel createForInference(FusionConfig config, TensorFlowRuntime.Placement placement) {
-    return createInference(config.forServing(), placement);
+    return create(config.forServing(), placement == null ? null : placement.config(),
+        placement == null ? null : placement.deviceSpec(), true);
   }
 
   private static FusedModel create(FusionConfig config, ConfigProto sessionConfig, DeviceSpec device) {
-    Graph graph = new Graph();
-    FusionGraph model;
-    try {
-      model = FusionGraph.build(config, graph, device);
-    } catch (RuntimeException e) {
-      graph.close();
-      throw e;
-    }
-    return new FusedModel(model, ModelSession.create(graph, sessionConfig));
+    return create(config, sessionConfig, device, false);
   }
 
-  /** The inference graph, its session's threads chosen for its sequence parts where the placement left them. */
-  private static FusedModel createInference(FusionConfig config, TensorFlowRuntime.Placement placement) {
-    DeviceSpec device = placement == null ? null : placement.deviceSpec();
+  private static FusedModel create(FusionConfig config, ConfigProto sessionConfig, DeviceSpec device,
+      boolean inference) {
     Graph graph = new Graph();
     FusionGraph model;
     try {
-      model = FusionGraph.buildForInference(config, graph, device);
+      model = inference ? FusionGraph.buildForInference(config, graph, device)
+          : FusionGraph.build(config, graph, device);
     } catch (RuntimeException e) {
       graph.close();
       throw e;
     }
-    TensorFlowRuntime.Placement p = placement != null ? placement
-        : new TensorFlowRuntime.Placement("CPU", 0, ConfigProto.getDefaultInstance(), java.util.Optional.empty());
+    // A graph that runs its tokens in parts gets a thread for each where the configuration left threads open.
     return new FusedModel(model,
-        ModelSession.create(graph, TensorFlowRuntime.forSequenceParts(p, model.sequenceParts()).config()));
+        ModelSession.create(graph, TensorFlowRuntime.forSequenceParts(sessionConfig, model.sequenceParts())));
   }
 
   public FusionConfig config() {

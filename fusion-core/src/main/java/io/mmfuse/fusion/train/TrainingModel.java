@@ -64,10 +64,7 @@ public final class TrainingModel implements AutoCloseable {
       throw e;
     }
     // A graph that only predicts runs its tokens in parts: a thread for each where the configuration left threads open.
-    ConfigProto run = optimizer == null && built.model().sequenceParts() > 1
-        ? io.mmfuse.runtime.TensorFlowRuntime.forSequenceParts(
-            sessionConfig == null ? ConfigProto.getDefaultInstance() : sessionConfig, built.model().sequenceParts())
-        : sessionConfig;
+    ConfigProto run = io.mmfuse.runtime.TensorFlowRuntime.forSequenceParts(sessionConfig, built.model().sequenceParts());
     return new TrainingModel(built, ModelSession.create(g, run), projectionWidth, optimizer, sessionConfig);
   }
 
