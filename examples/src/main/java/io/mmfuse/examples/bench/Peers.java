@@ -17,8 +17,9 @@ import java.util.Locale;
 /**
  * {@code mmfuse bench --peers}: the same encoder in ONNX Runtime and as TorchScript, against mmfuse's forward pass,
  * run right after the bench's own measurements by the benchmarks module ({@code benchmarks/peers/run.sh}, JMH in a
- * child process: the peers' engines are benchmark dependencies, never the command line's). Its JSON goes into the
- * bench's under {@code peers}, with the ratios, so that they compare figures from one run.
+ * child process: the peers' engines are benchmark dependencies, never the command line's), then by {@code
+ * benchmarks/peers/rounds.sh}, the three engines taking turns in one process. Both JSONs go into the bench's under
+ * {@code peers} (the second as {@code taking_turns}), with the ratios, so that they compare figures from one run.
  */
 public final class Peers {
   static final String BENCHMARK = "io.mmfuse.benchmarks.PeersBenchmark.";
@@ -91,8 +92,105 @@ public final class Peers {
           b.get("torchscript" + key).getAsDouble(), b.get("mmfuse_speed_over_onnx_runtime").getAsDouble(),
           b.get("mmfuse_speed_over_torchscript").getAsDouble()));
     }
+    // Then the three taking turns in one process, which a machine's drift between JMH's forks cannot skew.
+    Path rounds = work.resolve("peers-rounds.json");
+    log.println("peers: the three taking turns in one process (benchmarks/peers/rounds.sh; a minute or two)");
+    log.flush();
+    run(List.of("bash", script().resolveSibling("rounds.sh").toString(), rounds.toString(), quick ? "3" : "5", "2"),
+        output, "benchmarks/peers/rounds.sh");
+    if (!Files.isRegularFile(rounds)) {
+      throw new InvalidConfigurationException("benchmarks/peers/rounds.sh wrote no results to " + rounds);
+    }
+    JsonObject turns = rounds(JsonParser.parseString(Files.readString(rounds)).getAsJsonObject());
+    out.add("taking_turns", turns);
+    for (String batch : List.of("batch_16", "batch_1")) {
+      JsonObject b = turns.getAsJsonObject(batch);
+      if (b == null) {
+        continue;
+      }
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "peers taking turns, %s, %d rounds: p50"
+          + " mmfuse %.2f ms, ONNX Runtime %.2f, TorchScript %.2f (medians of the rounds)", batch.replace('_', ' '),
+          b.get("rounds").getAsInt(), b.get("mmfuse_p50_ms_median").getAsDouble(),
+          b.get("onnx_runtime_p50_ms_median").getAsDouble(), b.get("torchscript_p50_ms_median").getAsDouble()));
+      for (String peer : PEERS) {
+        line.append(String.format(Locale.ROOT, "; mmfuse's speed over %s %.2fx (rounds %.2f-%.2fx, ahead in %d%s)",
+            peer.equals("onnx_runtime") ? "ONNX Runtime" : "TorchScript",
+            b.get("mmfuse_speed_over_" + peer + "_median").getAsDouble(),
+            b.get("mmfuse_speed_over_" + peer + "_min").getAsDouble(),
+            b.get("mmfuse_speed_over_" + peer + "_max").getAsDouble(),
+            b.get("mmfuse_ahead_of_" + peer + "_rounds").getAsInt(),
+            b.has("mmfuse_speed_over_" + peer + "_by_mean_median") ? String.format(Locale.ROOT, "; by the means %.2fx",
+                b.get("mmfuse_speed_over_" + peer + "_by_mean_median").getAsDouble()) : ""));
+      }
+      log.println(line);
+    }
     log.flush();
     return out;
+  }
+
+  private static final List<String> PEERS = List.of("onnx_runtime", "torchscript");
+
+  /**
+   * {@code benchmarks/peers/rounds.sh}'s JSON (each engine's p50 and mean per round, per batch) with, per batch, the
+   * median of each engine's p50s, and per peer mmfuse's speed over it in each round (the peer's p50 over mmfuse's;
+   * above 1: mmfuse is faster), the median, the range, the rounds in which mmfuse was ahead, and the median of the
+   * same ratio taken on the rounds' means.
+   */
+  static JsonObject rounds(JsonObject raw) {
+    JsonObject out = new JsonObject();
+    for (String batch : raw.keySet()) {
+      JsonObject in = raw.getAsJsonObject(batch);
+      int n = in.get("rounds").getAsInt();
+      JsonObject b = in.deepCopy();
+      java.util.Map<String, double[]> p50 = new java.util.HashMap<>();
+      for (String engine : List.of("mmfuse", "onnx_runtime", "torchscript")) {
+        JsonElement v = in.get(engine + "_p50_ms");
+        if (v == null || !v.isJsonArray() || v.getAsJsonArray().size() != n || n == 0) {
+          throw new InvalidConfigurationException("benchmarks/peers/rounds.sh's " + batch + ": expected " + n
+              + " p50s of " + engine + ", found " + v);
+        }
+        double[] t = new double[n];
+        for (int i = 0; i < n; i++) {
+          t[i] = v.getAsJsonArray().get(i).getAsDouble();
+        }
+        p50.put(engine, t);
+        b.addProperty(engine + "_p50_ms_median", Bench.round(median(t)));
+      }
+      for (String peer : PEERS) {
+        double[] speed = new double[n];
+        JsonArray each = new JsonArray();
+        int ahead = 0;
+        for (int i = 0; i < n; i++) {
+          speed[i] = p50.get(peer)[i] / p50.get("mmfuse")[i];
+          each.add(Bench.round(speed[i]));
+          ahead += speed[i] > 1 ? 1 : 0;
+        }
+        b.add("mmfuse_speed_over_" + peer, each);
+        b.addProperty("mmfuse_speed_over_" + peer + "_median", Bench.round(median(speed)));
+        b.addProperty("mmfuse_speed_over_" + peer + "_min", Bench.round(java.util.Arrays.stream(speed).min().getAsDouble()));
+        b.addProperty("mmfuse_speed_over_" + peer + "_max", Bench.round(java.util.Arrays.stream(speed).max().getAsDouble()));
+        b.addProperty("mmfuse_ahead_of_" + peer + "_rounds", ahead);
+        // On the rounds' means too, where the file has them: a heavier tail shows there and not in the p50.
+        if (in.has("mmfuse_mean_ms") && in.has(peer + "_mean_ms")) {
+          double[] byMean = new double[n];
+          for (int i = 0; i < n; i++) {
+            byMean[i] = in.getAsJsonArray(peer + "_mean_ms").get(i).getAsDouble()
+                / in.getAsJsonArray("mmfuse_mean_ms").get(i).getAsDouble();
+          }
+          b.addProperty("mmfuse_speed_over_" + peer + "_by_mean_median", Bench.round(median(byMean)));
+        }
+      }
+      out.add(batch, b);
+    }
+    out.addProperty("source", "benchmarks/peers/rounds.sh (PeersRounds): the three engines in one process, a few"
+        + " seconds each, one after the other, the order turning each round; the same inputs as the JMH run");
+    return out;
+  }
+
+  private static double median(double[] v) {
+    double[] s = v.clone();
+    java.util.Arrays.sort(s);
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
   /** Runs a script of the benchmarks module, its output into {@code output}; its last lines in the error if it fails. */

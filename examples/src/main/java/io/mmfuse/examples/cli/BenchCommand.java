@@ -26,8 +26,8 @@ final class BenchCommand implements Callable<Integer> {
   boolean profile;
 
   @Option(names = "--peers", description = "Also run the same encoder in ONNX Runtime and as TorchScript right"
-      + " after (benchmarks/peers/run.sh; needs the source tree, and PyTorch for /usr/bin/python3 the first time)"
-      + " and put them, with the ratios, in the JSON.")
+      + " after (benchmarks/peers/run.sh, JMH, then rounds.sh, the three taking turns in one process; needs the"
+      + " source tree, and PyTorch for /usr/bin/python3 the first time) and put them, with the ratios, in the JSON.")
   boolean peers;
 
   @Override

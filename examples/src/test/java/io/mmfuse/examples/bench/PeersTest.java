@@ -46,6 +46,41 @@ class PeersTest {
   }
 
   @Test
+  void roundsTakingTurnsGiveMmfusesSpeedOverEachPeerRoundByRound() {
+    JsonObject raw = JsonParser.parseString("""
+        { "batch_1": { "rounds": 3, "seconds_per_turn": 2,
+            "mmfuse_p50_ms": [8.0, 10.0, 9.0], "onnx_runtime_p50_ms": [10.0, 9.0, 9.9],
+            "torchscript_p50_ms": [16.0, 20.0, 18.0],
+            "mmfuse_mean_ms": [10.0, 10.0, 10.0], "onnx_runtime_mean_ms": [9.0, 9.5, 12.0],
+            "torchscript_mean_ms": [20.0, 20.0, 20.0] } }
+        """).getAsJsonObject();
+    JsonObject b = Peers.rounds(raw).getAsJsonObject("batch_1");
+    assertEquals(9.0, b.get("mmfuse_p50_ms_median").getAsDouble(), 1e-9);
+    assertEquals(9.9, b.get("onnx_runtime_p50_ms_median").getAsDouble(), 1e-9);
+    // Per round: 10 / 8, 9 / 10, 9.9 / 9.
+    assertEquals(1.25, b.getAsJsonArray("mmfuse_speed_over_onnx_runtime").get(0).getAsDouble(), 1e-9);
+    assertEquals(1.1, b.get("mmfuse_speed_over_onnx_runtime_median").getAsDouble(), 1e-9);
+    assertEquals(0.9, b.get("mmfuse_speed_over_onnx_runtime_min").getAsDouble(), 1e-9);
+    assertEquals(1.25, b.get("mmfuse_speed_over_onnx_runtime_max").getAsDouble(), 1e-9);
+    assertEquals(2, b.get("mmfuse_ahead_of_onnx_runtime_rounds").getAsInt());
+    assertEquals(2.0, b.get("mmfuse_speed_over_torchscript_median").getAsDouble(), 1e-9);
+    assertEquals(3, b.get("mmfuse_ahead_of_torchscript_rounds").getAsInt());
+    assertEquals(0.95, b.get("mmfuse_speed_over_onnx_runtime_by_mean_median").getAsDouble(), 1e-9);
+    assertEquals(3, b.getAsJsonArray("mmfuse_p50_ms").size(), "the rounds' own figures are kept");
+  }
+
+  @Test
+  void roundsMissingAnEnginesFiguresAreAClearError() {
+    JsonObject raw = JsonParser.parseString("""
+        { "batch_16": { "rounds": 2, "mmfuse_p50_ms": [1.0, 2.0], "onnx_runtime_p50_ms": [1.0],
+            "torchscript_p50_ms": [1.0, 2.0] } }
+        """).getAsJsonObject();
+    InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Peers.rounds(raw));
+    assertTrue(e.getMessage().contains("batch_16") && e.getMessage().contains("onnx_runtime")
+        && e.getMessage().contains("expected 2"), e.getMessage());
+  }
+
+  @Test
   void withoutTheSourceTreeItIsRefusedBeforeAnyMeasurement(@TempDir Path dir) {
     InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> new Peers(dir).check());
     assertTrue(e.getMessage().contains("benchmarks/peers/run.sh") && e.getMessage().contains(dir.toString()),
