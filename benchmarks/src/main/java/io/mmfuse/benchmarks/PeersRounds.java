@@ -17,9 +17,9 @@ import java.util.concurrent.Callable;
 /**
  * mmfuse and its two peers taking turns in one process, the same engines and inputs as {@link PeersBenchmark}: in
  * each round every engine times its calls for a few seconds, one engine after the other, half a second apart, the
- * order turning by one each round. A machine whose speed drifts between minutes (a shared VM) moves all three
- * engines of a round alike, so each round's ratios compare like with like, which JMH's forks, one engine a minute,
- * cannot. Writes each engine's p50 and mean per round as JSON (the bench summarizes it).
+ * order turning by one each round, after one untimed turn of each. A machine whose speed drifts between minutes (a
+ * shared VM) moves all three engines of a round alike, so each round's ratios compare like with like, which JMH's
+ * forks, one engine a minute, cannot. Writes each engine's p50 and mean per round as JSON (the bench summarizes it).
  *
  * <pre>benchmarks/peers/rounds.sh OUT.json [rounds] [seconds per turn]</pre>
  */
@@ -54,6 +54,12 @@ public final class PeersRounds {
         calls.put(e, new int[rounds]);
       }
       try {
+        // A whole untimed turn each first: at batch 16 a fifth of a turn is two or three calls, and TensorFlow's first
+        // calls of a shape (oneDNN's primitives, the allocator) are slow.
+        for (String e : ENGINES) {
+          turn(engines.get(e), seconds);
+          Thread.sleep(500);
+        }
         for (int r = 0; r < rounds; r++) {
           for (int k = 0; k < ENGINES.size(); k++) {
             String e = ENGINES.get((r + k) % ENGINES.size());
