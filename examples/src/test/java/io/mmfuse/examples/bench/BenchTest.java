@@ -85,7 +85,11 @@ class BenchTest {
       double flops = Workloads.SMALL.forwardFlops();
       assertEquals(fs * flops / 1e9, o.get("forward_gflops").getAsDouble(), 0.01 + 1e-3 * fs * flops / 1e9, v);
       assertEquals(3 * ts * flops / 1e9, o.get("train_gflops").getAsDouble(), 0.01 + 1e-3 * ts * flops / 1e9, v);
-      assertEquals(o.get("forward_gflops").getAsDouble() / peak, o.get("forward_of_matmul_peak").getAsDouble(), 0.002);
+      // Each row's share is of the better of the run's first peak and one measured right before the row.
+      double rowPeak = o.get("matmul_peak_gflops").getAsDouble();
+      assertTrue(rowPeak >= peak - 0.01, v);
+      assertEquals(o.get("forward_gflops").getAsDouble() / rowPeak, o.get("forward_of_matmul_peak").getAsDouble(),
+          0.002);
     }
     JsonObject latency = r.getAsJsonObject("predict_latency_ms");
     assertTrue(latency.get("p50").getAsDouble() > 0);
