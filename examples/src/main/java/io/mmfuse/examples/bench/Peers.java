@@ -139,7 +139,13 @@ public final class Peers {
   static JsonObject rounds(JsonObject raw) {
     JsonObject out = new JsonObject();
     for (String batch : raw.keySet()) {
-      JsonObject in = raw.getAsJsonObject(batch);
+      JsonElement e = raw.get(batch);
+      if (!e.isJsonObject() || !e.getAsJsonObject().has("rounds")
+          || !e.getAsJsonObject().get("rounds").isJsonPrimitive()) {
+        throw new InvalidConfigurationException("benchmarks/peers/rounds.sh's " + batch + ": expected an object with"
+            + " its number of rounds, found " + e);
+      }
+      JsonObject in = e.getAsJsonObject();
       int n = in.get("rounds").getAsInt();
       JsonObject b = in.deepCopy();
       java.util.Map<String, double[]> p50 = new java.util.HashMap<>();
@@ -171,7 +177,9 @@ public final class Peers {
         b.addProperty("mmfuse_speed_over_" + peer + "_max", Bench.round(java.util.Arrays.stream(speed).max().getAsDouble()));
         b.addProperty("mmfuse_ahead_of_" + peer + "_rounds", ahead);
         // On the rounds' means too, where the file has them: a heavier tail shows there and not in the p50.
-        if (in.has("mmfuse_mean_ms") && in.has(peer + "_mean_ms")) {
+        if (in.has("mmfuse_mean_ms") && in.has(peer + "_mean_ms") && in.get("mmfuse_mean_ms").isJsonArray()
+            && in.get(peer + "_mean_ms").isJsonArray() && in.getAsJsonArray("mmfuse_mean_ms").size() == n
+            && in.getAsJsonArray(peer + "_mean_ms").size() == n) {
           double[] byMean = new double[n];
           for (int i = 0; i < n; i++) {
             byMean[i] = in.getAsJsonArray(peer + "_mean_ms").get(i).getAsDouble()

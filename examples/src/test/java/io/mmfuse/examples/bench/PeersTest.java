@@ -78,6 +78,9 @@ class PeersTest {
     InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Peers.rounds(raw));
     assertTrue(e.getMessage().contains("batch_16") && e.getMessage().contains("onnx_runtime")
         && e.getMessage().contains("expected 2"), e.getMessage());
+    JsonObject noCount = JsonParser.parseString("{ \"batch_1\": { \"mmfuse_p50_ms\": [1.0] } }").getAsJsonObject();
+    e = assertThrows(InvalidConfigurationException.class, () -> Peers.rounds(noCount));
+    assertTrue(e.getMessage().contains("batch_1") && e.getMessage().contains("number of rounds"), e.getMessage());
   }
 
   @Test
