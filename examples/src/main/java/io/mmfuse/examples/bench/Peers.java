@@ -11,8 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * {@code mmfuse bench --peers}: the same encoder in ONNX Runtime and as TorchScript, against mmfuse's forward pass,
@@ -112,15 +115,15 @@ public final class Peers {
           + " mmfuse %.2f ms, ONNX Runtime %.2f, TorchScript %.2f (medians of the rounds)", batch.replace('_', ' '),
           b.get("rounds").getAsInt(), b.get("mmfuse_p50_ms_median").getAsDouble(),
           b.get("onnx_runtime_p50_ms_median").getAsDouble(), b.get("torchscript_p50_ms_median").getAsDouble()));
-      for (String peer : PEERS) {
-        line.append(String.format(Locale.ROOT, "; mmfuse's speed over %s %.2fx (rounds %.2f-%.2fx, ahead in %d%s)",
+      for (String peer : ENGINES.subList(1, ENGINES.size())) {
+        line.append(String.format(Locale.ROOT, "; mmfuse's speed over %s %.2fx (rounds %.2f-%.2fx, ahead in %d;"
+            + " by the means %.2fx)",
             peer.equals("onnx_runtime") ? "ONNX Runtime" : "TorchScript",
             b.get("mmfuse_speed_over_" + peer + "_median").getAsDouble(),
             b.get("mmfuse_speed_over_" + peer + "_min").getAsDouble(),
             b.get("mmfuse_speed_over_" + peer + "_max").getAsDouble(),
             b.get("mmfuse_ahead_of_" + peer + "_rounds").getAsInt(),
-            b.has("mmfuse_speed_over_" + peer + "_by_mean_median") ? String.format(Locale.ROOT, "; by the means %.2fx",
-                b.get("mmfuse_speed_over_" + peer + "_by_mean_median").getAsDouble()) : ""));
+            b.get("mmfuse_speed_over_" + peer + "_by_mean_median").getAsDouble()));
       }
       log.println(line);
     }
@@ -128,13 +131,11 @@ public final class Peers {
     return out;
   }
 
-  private static final List<String> PEERS = List.of("onnx_runtime", "torchscript");
-
   /**
    * {@code benchmarks/peers/rounds.sh}'s JSON (each engine's p50 and mean per round, per batch) with, per batch, the
    * median of each engine's p50s, and per peer mmfuse's speed over it in each round (the peer's p50 over mmfuse's;
    * above 1: mmfuse is faster), the median, the range, the rounds in which mmfuse was ahead, and the median of the
-   * same ratio taken on the rounds' means.
+   * same ratio taken on the rounds' means. A file without some engine's p50s or means per round is a clear error.
    */
   static JsonObject rounds(JsonObject raw) {
     JsonObject out = new JsonObject();
@@ -148,45 +149,32 @@ public final class Peers {
       JsonObject in = e.getAsJsonObject();
       int n = in.get("rounds").getAsInt();
       JsonObject b = in.deepCopy();
-      java.util.Map<String, double[]> p50 = new java.util.HashMap<>();
-      for (String engine : List.of("mmfuse", "onnx_runtime", "torchscript")) {
-        JsonElement v = in.get(engine + "_p50_ms");
-        if (v == null || !v.isJsonArray() || v.getAsJsonArray().size() != n || n == 0) {
-          throw new InvalidConfigurationException("benchmarks/peers/rounds.sh's " + batch + ": expected " + n
-              + " p50s of " + engine + ", found " + v);
-        }
-        double[] t = new double[n];
-        for (int i = 0; i < n; i++) {
-          t[i] = v.getAsJsonArray().get(i).getAsDouble();
-        }
-        p50.put(engine, t);
-        b.addProperty(engine + "_p50_ms_median", Bench.round(median(t)));
+      Map<String, double[]> p50 = new HashMap<>();
+      Map<String, double[]> mean = new HashMap<>();
+      for (String engine : ENGINES) {
+        p50.put(engine, series(in, batch, engine, "_p50_ms", n));
+        mean.put(engine, series(in, batch, engine, "_mean_ms", n));
+        b.addProperty(engine + "_p50_ms_median", Bench.round(median(p50.get(engine))));
       }
-      for (String peer : PEERS) {
+      for (String peer : ENGINES.subList(1, ENGINES.size())) {
         double[] speed = new double[n];
+        double[] byMean = new double[n];
         JsonArray each = new JsonArray();
         int ahead = 0;
         for (int i = 0; i < n; i++) {
           speed[i] = p50.get(peer)[i] / p50.get("mmfuse")[i];
+          byMean[i] = mean.get(peer)[i] / mean.get("mmfuse")[i];
           each.add(Bench.round(speed[i]));
           ahead += speed[i] > 1 ? 1 : 0;
         }
-        b.add("mmfuse_speed_over_" + peer, each);
-        b.addProperty("mmfuse_speed_over_" + peer + "_median", Bench.round(median(speed)));
-        b.addProperty("mmfuse_speed_over_" + peer + "_min", Bench.round(java.util.Arrays.stream(speed).min().getAsDouble()));
-        b.addProperty("mmfuse_speed_over_" + peer + "_max", Bench.round(java.util.Arrays.stream(speed).max().getAsDouble()));
+        String key = "mmfuse_speed_over_" + peer;
+        b.add(key, each);
+        b.addProperty(key + "_median", Bench.round(median(speed)));
+        b.addProperty(key + "_min", Bench.round(Arrays.stream(speed).min().getAsDouble()));
+        b.addProperty(key + "_max", Bench.round(Arrays.stream(speed).max().getAsDouble()));
         b.addProperty("mmfuse_ahead_of_" + peer + "_rounds", ahead);
-        // On the rounds' means too, where the file has them: a heavier tail shows there and not in the p50.
-        if (in.has("mmfuse_mean_ms") && in.has(peer + "_mean_ms") && in.get("mmfuse_mean_ms").isJsonArray()
-            && in.get(peer + "_mean_ms").isJsonArray() && in.getAsJsonArray("mmfuse_mean_ms").size() == n
-            && in.getAsJsonArray(peer + "_mean_ms").size() == n) {
-          double[] byMean = new double[n];
-          for (int i = 0; i < n; i++) {
-            byMean[i] = in.getAsJsonArray(peer + "_mean_ms").get(i).getAsDouble()
-                / in.getAsJsonArray("mmfuse_mean_ms").get(i).getAsDouble();
-          }
-          b.addProperty("mmfuse_speed_over_" + peer + "_by_mean_median", Bench.round(median(byMean)));
-        }
+        // On the rounds' means too: a heavier tail shows there and not in the p50.
+        b.addProperty(key + "_by_mean_median", Bench.round(median(byMean)));
       }
       out.add(batch, b);
     }
@@ -195,9 +183,25 @@ public final class Peers {
     return out;
   }
 
+  private static final List<String> ENGINES = List.of("mmfuse", "onnx_runtime", "torchscript");
+
+  /** One figure per round of one engine ({@code engine + suffix}), or a clear error naming what was found. */
+  private static double[] series(JsonObject in, String batch, String engine, String suffix, int n) {
+    JsonElement v = in.get(engine + suffix);
+    if (n <= 0 || v == null || !v.isJsonArray() || v.getAsJsonArray().size() != n) {
+      throw new InvalidConfigurationException("benchmarks/peers/rounds.sh's " + batch + ": expected " + n + " "
+          + suffix.substring(1) + " of " + engine + ", found " + v);
+    }
+    double[] t = new double[n];
+    for (int i = 0; i < n; i++) {
+      t[i] = v.getAsJsonArray().get(i).getAsDouble();
+    }
+    return t;
+  }
+
   private static double median(double[] v) {
     double[] s = v.clone();
-    java.util.Arrays.sort(s);
+    Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 

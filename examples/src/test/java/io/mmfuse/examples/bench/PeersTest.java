@@ -73,11 +73,19 @@ class PeersTest {
   void roundsMissingAnEnginesFiguresAreAClearError() {
     JsonObject raw = JsonParser.parseString("""
         { "batch_16": { "rounds": 2, "mmfuse_p50_ms": [1.0, 2.0], "onnx_runtime_p50_ms": [1.0],
-            "torchscript_p50_ms": [1.0, 2.0] } }
+            "torchscript_p50_ms": [1.0, 2.0], "mmfuse_mean_ms": [1.0, 2.0], "onnx_runtime_mean_ms": [1.0, 2.0],
+            "torchscript_mean_ms": [1.0, 2.0] } }
         """).getAsJsonObject();
     InvalidConfigurationException e = assertThrows(InvalidConfigurationException.class, () -> Peers.rounds(raw));
-    assertTrue(e.getMessage().contains("batch_16") && e.getMessage().contains("onnx_runtime")
+    assertTrue(e.getMessage().contains("batch_16") && e.getMessage().contains("p50_ms of onnx_runtime")
         && e.getMessage().contains("expected 2"), e.getMessage());
+    JsonObject noMeans = JsonParser.parseString("""
+        { "batch_1": { "rounds": 1, "mmfuse_p50_ms": [1.0], "onnx_runtime_p50_ms": [1.0],
+            "torchscript_p50_ms": [1.0] } }
+        """).getAsJsonObject();
+    e = assertThrows(InvalidConfigurationException.class, () -> Peers.rounds(noMeans));
+    assertTrue(e.getMessage().contains("mean_ms of mmfuse") && e.getMessage().contains("found null"),
+        e.getMessage());
     JsonObject noCount = JsonParser.parseString("{ \"batch_1\": { \"mmfuse_p50_ms\": [1.0] } }").getAsJsonObject();
     e = assertThrows(InvalidConfigurationException.class, () -> Peers.rounds(noCount));
     assertTrue(e.getMessage().contains("batch_1") && e.getMessage().contains("number of rounds"), e.getMessage());
