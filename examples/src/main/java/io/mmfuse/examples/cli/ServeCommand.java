@@ -24,6 +24,11 @@ import picocli.CommandLine.Option;
     + " reload and Prometheus metrics; binds to 127.0.0.1 unless --host says otherwise. Ctrl-C or SIGTERM stops it"
     + " gracefully; SIGHUP reloads every bundle.")
 final class ServeCommand implements Callable<Integer> {
+  /** What {@code serve} prints at start where SIGHUP cannot reach it. */
+  static final String HUP_IGNORED = "mmfuse serve: warning: this process was started with SIGHUP ignored (nohup?),"
+      + " so SIGHUP will not reload the bundles; start it without nohup (setsid, or a service manager), or reload"
+      + " with --watch SECONDS or the admin call (--admin)";
+
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--model", required = true, paramLabel = "NAME=DIR", description = "A bundle to serve under a"
@@ -167,8 +172,16 @@ final class ServeCommand implements Callable<Integer> {
       }, "mmfuse-serve-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
       try {
-        sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> new Thread(server::reloadAll,
-            "mmfuse-reload").start());
+        sun.misc.SignalHandler before = sun.misc.Signal.handle(new sun.misc.Signal("HUP"),
+            s -> new Thread(server::reloadAll, "mmfuse-reload").start());
+        if (before == sun.misc.SignalHandler.SIG_IGN) {
+          // A process started with SIGHUP ignored (nohup, some service managers) keeps it ignored: the JVM installs
+          // no handler over an inherited SIG_IGN for the signals it shuts down on, and says so only by this answer.
+          synchronized (err) {
+            err.println(HUP_IGNORED);
+            err.flush();
+          }
+        }
       } catch (IllegalArgumentException noSignal) {
         // No SIGHUP on this platform: reload by --watch or the admin call.
       }
