@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "serve", description = "Serve model bundles over gRPC and HTTP/JSON, with dynamic batching, hot"
     + " reload and Prometheus metrics; binds to 127.0.0.1 unless --host says otherwise. Ctrl-C or SIGTERM stops it"
-    + " gracefully; SIGHUP reloads every bundle.")
+    + " gracefully; SIGHUP reloads every bundle (not in a process started with SIGHUP ignored, as nohup starts it:"
+    + " use --watch or the admin call there).")
 final class ServeCommand implements Callable<Integer> {
   /** What {@code serve} prints at start where SIGHUP cannot reach it. */
   static final String HUP_IGNORED = "mmfuse serve: warning: this process was started with SIGHUP ignored (nohup?),"
