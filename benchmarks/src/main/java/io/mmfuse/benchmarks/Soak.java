@@ -96,7 +96,7 @@ public final class Soak {
             (key.equals("good input -> predicted") ? ok : errors.computeIfAbsent(key, k -> new LongAdder()))
                 .increment();
             if ((i + 1) % Math.max(1, total / 10) == 0) {
-              System.out.printf("%10d %8.1f %10d%n", i + 1, (System.nanoTime() - t0) / 1e9, rssMb());
+              System.out.printf(java.util.Locale.ROOT, "%10d %8.1f %10d%n", i + 1, (System.nanoTime() - t0) / 1e9, rssMb());
             }
           }
         });

@@ -16,6 +16,8 @@ public final class QuietLogsMain {
   private QuietLogsMain() {}
 
   public static void main(String[] args) throws Exception {
+    // A JVM of its own, as the command line: TensorFlow Java numbers nodes in the format locale (TensorFlowRuntime).
+    java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
     try (FusedModel m = FusedModel.create(SmallModels.all(io.mmfuse.api.proto.Activation.GELU, true, 0f), null)) {
       m.initializeRandom(1);
     }

@@ -25,6 +25,8 @@ public final class XlaParityMain {
   private XlaParityMain() {}
 
   public static void main(String[] args) {
+    // A JVM of its own, as the command line: TensorFlow Java numbers nodes in the format locale (TensorFlowRuntime).
+    java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
     TensorFlowRuntime.Placement p = TensorFlowRuntime.place(RuntimeOptions.of("cpu").withXla(true), List::of);
     for (String name : List.of("vit-tiny", "bert-tiny")) {
       SafeTensors ref = SafeTensors.open(HfParityTest.checkpoint(name).resolve("reference.safetensors"));

@@ -44,6 +44,23 @@ public final class TensorFlowRuntime {
   private TensorFlowRuntime() {}
 
   /**
+   * Fails, saying why and what to set, where TensorFlow Java could not name this JVM's graph nodes. It numbers them
+   * ({@code Const_1}) with {@code String.format} in the default format locale, and in a locale whose digits are not
+   * ASCII (Persian writes {@code Const_۱}) TensorFlow refuses every such name when a session first runs. Called
+   * before mmfuse builds a graph; a library leaves the JVM's locale to the application, so it only says what to set.
+   */
+  public static void requireAsciiNodeNumbers() {
+    java.util.Locale format = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
+    String ten = String.format("%d", 10);
+    if (!ten.equals("10")) {
+      throw new InvalidConfigurationException("this JVM's format locale (" + format.toLanguageTag() + ") writes 10"
+          + " as " + ten + ", and TensorFlow Java numbers graph nodes in it, which TensorFlow then refuses (\"Node"
+          + " name contains invalid characters\"). Run the JVM with -Duser.language.format=en, or call"
+          + " Locale.setDefault(Locale.Category.FORMAT, Locale.ROOT) before building a model");
+    }
+  }
+
+  /**
    * Where the model runs, with the session configuration to use.
    *
    * @param deviceType {@code CPU} or {@code GPU}
@@ -185,6 +202,7 @@ public final class TensorFlowRuntime {
    * returns the name of the device that ran it. Fails when it cannot be placed there or ran elsewhere.
    */
   public static String probe(Placement p) {
+    requireAsciiNodeNumbers();
     try (Graph g = new Graph()) {
       Ops tf = Ops.create(g).withDevice(p.deviceSpec());
       // Fed, not constant: Grappler would fold a product of constants away before it ran anywhere.

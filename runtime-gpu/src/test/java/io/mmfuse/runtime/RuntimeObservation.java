@@ -27,6 +27,8 @@ public final class RuntimeObservation {
   private RuntimeObservation() {}
 
   public static void main(String[] args) throws Exception {
+    // A JVM of its own, as the command line: TensorFlow Java numbers nodes in the format locale (TensorFlowRuntime).
+    java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
     RuntimeOptions o = RuntimeOptions.of("cpu").withThreads(Integer.parseInt(args[0]), 1)
         .withXla(Boolean.parseBoolean(args[1]));
     TensorFlowRuntime.Placement p = TensorFlowRuntime.place(o, () -> java.util.List.of());

@@ -103,6 +103,25 @@ class TensorFlowRuntimeTest {
     assertEquals(cpu.config(), TensorFlowRuntime.forSequenceParts(gpu, 2).config());
   }
 
+  @Test
+  void aFormatLocaleWithOtherDigitsIsRefusedSayingWhatToSet() {
+    java.util.Locale before = java.util.Locale.getDefault(java.util.Locale.Category.FORMAT);
+    TensorFlowRuntime.Placement cpu = TensorFlowRuntime.place(RuntimeOptions.of("cpu"), NO_GPU);
+    try {
+      java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.forLanguageTag("fa-IR"));
+      io.mmfuse.api.InvalidConfigurationException e =
+          org.junit.jupiter.api.Assertions.assertThrows(io.mmfuse.api.InvalidConfigurationException.class,
+              () -> TensorFlowRuntime.probe(cpu));
+      assertTrue(e.getMessage().contains("format locale (fa-IR) writes 10 as ۱۰"), e.getMessage());
+      assertTrue(e.getMessage().contains("-Duser.language.format=en"), e.getMessage());
+      // A locale with other separators but ASCII digits names nodes as TensorFlow wants.
+      java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.GERMANY);
+      assertTrue(TensorFlowRuntime.probe(cpu).toUpperCase(java.util.Locale.ROOT).contains("CPU:0"));
+    } finally {
+      java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, before);
+    }
+  }
+
   // Thread counts and XLA are process-wide in TensorFlow: each setting is observed in a JVM of its own.
 
   @Test

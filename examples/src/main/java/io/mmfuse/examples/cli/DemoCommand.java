@@ -64,7 +64,7 @@ final class DemoCommand implements Callable<Integer> {
       }
       io.mmfuse.examples.demo.RetrievalDemo.Summary r = new io.mmfuse.examples.demo.RetrievalDemo(data, dir, emoji,
           seed, epochs != null ? epochs : 30, registry, w).run();
-      w.printf("results in %s (summary.json, model/, retrieval.png); %.0f s%n", dir, r.seconds());
+      w.printf(java.util.Locale.ROOT, "results in %s (summary.json, model/, retrieval.png); %.0f s%n", dir, r.seconds());
       w.flush();
       return 0;
     }
@@ -72,7 +72,7 @@ final class DemoCommand implements Callable<Integer> {
     DemoRun.Summary s = new DemoRun(dir, examples, seed, epochs != null ? epochs : 80, registry, w).run();
     w.println();
     w.println(s.table());
-    w.printf("results in %s (summary.json, model/, training-curves.png, attention.png); %.0f s%n", dir, s.seconds());
+    w.printf(java.util.Locale.ROOT, "results in %s (summary.json, model/, training-curves.png, attention.png); %.0f s%n", dir, s.seconds());
     w.flush();
     return 0;
   }

@@ -58,7 +58,7 @@ final class IndexCommand implements Callable<Integer> {
         }
       });
       int n = w.commit();
-      spec.commandLine().getErr().printf("indexed %d rows of %s (input '%s') in %s%n", n, data, input, out);
+      spec.commandLine().getErr().printf(java.util.Locale.ROOT, "indexed %d rows of %s (input '%s') in %s%n", n, data, input, out);
       if (!bad.summary().isEmpty()) {
         spec.commandLine().getErr().println(bad.summary());
       }

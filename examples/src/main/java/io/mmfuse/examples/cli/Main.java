@@ -26,6 +26,9 @@ public final class Main implements Runnable {
   public static final int EXIT_REFUSED = 2;
 
   public static void main(String[] args) {
+    // The command line owns its JVM: numbers in its output, the files it names and TensorFlow's node names (which
+    // TensorFlow Java formats in the default locale) get ASCII digits and a decimal point in any user locale.
+    java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
   }
 

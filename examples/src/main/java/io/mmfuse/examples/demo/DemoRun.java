@@ -72,7 +72,7 @@ public final class DemoRun {
     long start = System.nanoTime();
     Files.createDirectories(out);
     Path data = out.resolve("data");
-    log.printf("generating %d examples (seed %d) in %s%n", examples, seed, data);
+    log.printf(Locale.ROOT, "generating %d examples (seed %d) in %s%n", examples, seed, data);
     log.flush();
     List<ShapesDataset.Example> all = ShapesDataset.generate(data, examples, seed);
     ShapesDataset.writeVocabulary(data.resolve("vocab.txt"));
@@ -115,7 +115,7 @@ public final class DemoRun {
       Files.writeString(specFile, e.getValue());
       ModelSpec spec = Specs.read(specFile);
       Path bundle = name.equals("fused") ? out.resolve("model") : out.resolve("unimodal-" + name);
-      log.printf("%ntraining the %s model%n", name);
+      log.printf(Locale.ROOT, "%ntraining the %s model%n", name);
       log.flush();
       int maxEpochs = name.equals("fused") ? epochs : Math.min(epochs, 12);
       // The fused model stops once it has got every validation example right for five epochs (the bundle takes the
@@ -130,7 +130,7 @@ public final class DemoRun {
       curves.put(name, r.validationScore());
       seconds.put(name, r.seconds());
       accuracy.put(name, heldOut(bundle, data.resolve("test.csv")));
-      log.printf("%s: held-out accuracy %.3f (%.1f s)%n", name, accuracy.get(name), r.seconds());
+      log.printf(Locale.ROOT, "%s: held-out accuracy %.3f (%.1f s)%n", name, accuracy.get(name), r.seconds());
       log.flush();
     }
     Charts.curves(out.resolve("training-curves.png"), losses, curves);

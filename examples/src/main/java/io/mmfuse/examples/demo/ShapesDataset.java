@@ -82,7 +82,7 @@ public final class ShapesDataset {
         color = r.nextInt(COLORS.length);
         shade = r.nextInt(SHADES.length);
       } while (answer(check, color == askedColor, shade == askedShade) != yes);
-      String name = String.format("images/%05d.png", i);
+      String name = String.format(java.util.Locale.ROOT, "images/%05d.png", i);
       ImageIO.write(draw(color, shade, r), "png", dir.resolve(name).toFile());
       String question = String.format(PHRASES[r.nextInt(PHRASES.length)], SHADES[askedShade], COLORS[askedColor]);
       Example e = new Example(name, question, CHECKS[check], r.nextInt(100), yes ? "yes" : "no",

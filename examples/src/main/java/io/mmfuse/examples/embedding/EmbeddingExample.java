@@ -33,7 +33,7 @@ public final class EmbeddingExample {
     try (Predictor predictor = Predictor.load(Path.of(args[0]), Plugins.load())) {
       float[] probabilities = predictor.predict(example);
       for (int c = 0; c < probabilities.length; c++) {
-        System.out.printf("%s\t%.4f%n", predictor.classes().get(c), probabilities[c]);
+        System.out.printf(java.util.Locale.ROOT, "%s\t%.4f%n", predictor.classes().get(c), probabilities[c]);
       }
     }
     // --8<-- [end:predict]

@@ -29,6 +29,25 @@ class HfRunCommandTest {
   }
 
   @Test
+  void theCommandLineRunsInALocaleWhoseDigitsAreNotAscii(@TempDir Path dir) throws Exception {
+    // Persian writes digits as ۰-۹, and TensorFlow Java numbers graph nodes in the default format locale; Turkish
+    // lower-cases I to a dotless i. The command line runs its own JVM, so it runs there as anywhere.
+    Path out = dir.resolve("out.safetensors");
+    Path ref = HF.resolve("bert-tiny/reference.safetensors");
+    Path err = dir.resolve("err.txt");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Duser.language=tr", "-Duser.country=TR", "-Duser.language.format=fa", "-Duser.country.format=IR", "-cp",
+        System.getProperty("java.class.path"), Main.class.getName(), "hf-run", "--checkpoint",
+        HF.resolve("bert-tiny").toString(), "--inputs", ref.toString(), "--output", out.toString())
+        .redirectErrorStream(true).redirectOutput(err.toFile()).start();
+    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals(0, p.exitValue(), java.nio.file.Files.readString(err));
+    SafeTensors st = SafeTensors.open(out);
+    SafeTensors expected = SafeTensors.open(ref);
+    assertArrayEquals(expected.floats("last_hidden_state"), st.floats("last_hidden_state"), 1e-4f);
+  }
+
+  @Test
   void vitHasNoPoolerOutput(@TempDir Path dir) {
     Path out = dir.resolve("out.safetensors");
     List<String> err = TokenizeTextCommandTest.run("hf-run", "--checkpoint", HF.resolve("vit-tiny").toString(),

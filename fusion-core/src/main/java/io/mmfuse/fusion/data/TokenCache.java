@@ -241,7 +241,7 @@ public final class TokenCache implements AutoCloseable {
   }
 
   private Path shard(int n) {
-    return dir.resolve(String.format("shard-%05d.bin", n));
+    return dir.resolve(String.format(java.util.Locale.ROOT, "shard-%05d.bin", n));
   }
 
   /** A row's tokens as the cache stores them (safe from any thread). Per input: a presence byte, then the sequence's fields, arrays as a length and their raw values. */

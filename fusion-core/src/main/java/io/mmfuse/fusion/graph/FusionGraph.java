@@ -89,6 +89,7 @@ public final class FusionGraph {
     this.inference = inference;
     boolean gpu = device != null && device.deviceType() == org.tensorflow.DeviceSpec.DeviceType.GPU;
     this.sequenceParts = inference && !gpu && config.encoder().layers() > 0 ? SEQUENCE_PARTS : 1;
+    io.mmfuse.runtime.TensorFlowRuntime.requireAsciiNodeNumbers();
     this.tf = device == null ? Ops.create(graph) : Ops.create(graph).withDevice(device);
     this.training = tf.withName(Names.TRAINING).placeholderWithDefault(tf.constant(0.0f), Shape.scalar());
     this.dropoutSeed = tf.withName(Names.DROPOUT_SEED).placeholderWithDefault(tf.constant(new int[] {0, 0}),

@@ -49,7 +49,7 @@ class PilParityTest {
     SafeTensors ref = Fixtures.pil();
     RgbImage image = new ImageDecoder().decode(Fixtures.file("pil/" + name));
     for (Resample filter : new Resample[] {Resample.BILINEAR, Resample.BICUBIC}) {
-      String key = filter.name().toLowerCase() + "/" + name;
+      String key = filter.name().toLowerCase(java.util.Locale.ROOT) + "/" + name;
       TensorInfo info = ref.info(key);
       RgbImage resized = Resampling.resize(
           image, (int) info.shape()[1], (int) info.shape()[0], filter, ResizeArithmetic.PIL, simd);

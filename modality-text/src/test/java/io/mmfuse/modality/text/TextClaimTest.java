@@ -61,7 +61,7 @@ class TextClaimTest {
     // Codes: one word each, nothing shared.
     List<String> codes = new ArrayList<>();
     for (int i = 0; i < 60; i++) {
-      codes.add(Integer.toHexString(0x1F600 + i).toUpperCase());
+      codes.add(Integer.toHexString(0x1F600 + i).toUpperCase(java.util.Locale.ROOT));
     }
     assertEquals(0, claim(codes), 0);
     // Two-word values of a small set: a category.
