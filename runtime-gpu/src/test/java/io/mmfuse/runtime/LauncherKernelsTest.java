@@ -3,7 +3,6 @@ package io.mmfuse.runtime;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,25 +16,12 @@ import org.junit.jupiter.api.Test;
  * same rule {@link CpuFeatures#oneDnnKernels(String)} applies.
  */
 class LauncherKernelsTest {
-  private static final Path SCRIPT = Path.of("../scripts/lib/kernels.sh").toAbsolutePath().normalize();
+  private static final Path SCRIPT = LauncherScripts.script("kernels.sh");
   private static final Path CPUINFO = Path.of("src/test/resources/cpuinfo");
 
   /** Runs {@code command} in bash with the script sourced; the environment gets {@code env} (null value: unset). */
   private static String bash(String command, Map<String, String> env) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder("bash", "-c", "source \"$1\" && " + command, "bash", SCRIPT.toString())
-        .redirectErrorStream(true);
-    pb.environment().remove("TF_ENABLE_ONEDNN_OPTS");
-    env.forEach((k, v) -> {
-      if (v == null) {
-        pb.environment().remove(k);
-      } else {
-        pb.environment().put(k, v);
-      }
-    });
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    assertEquals(0, p.waitFor(), out);
-    return out;
+    return LauncherScripts.bash(SCRIPT, command, "TF_ENABLE_ONEDNN_OPTS"::equals, env);
   }
 
   private static String setting(Path cpuinfo) throws Exception {
@@ -90,11 +76,6 @@ class LauncherKernelsTest {
 
   @Test
   void theLauncherChoosesBeforeItStartsTheJvm() throws Exception {
-    String launcher = Files.readString(Path.of("../mmfuse"));
-    int choose = launcher.indexOf("mmfuse_choose_kernels /proc/cpuinfo");
-    int source = launcher.indexOf("source \"$root/scripts/lib/kernels.sh\"");
-    int java = launcher.indexOf("exec java");
-    assertEquals(true, source >= 0 && source < choose && choose < java, "source " + source + ", choose " + choose
-        + ", exec java " + java);
+    LauncherScripts.assertLauncherRunsBeforeJvm("kernels.sh", "mmfuse_choose_kernels /proc/cpuinfo");
   }
 }

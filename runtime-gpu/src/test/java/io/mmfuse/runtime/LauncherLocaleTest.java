@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -19,21 +18,15 @@ import org.junit.jupiter.api.io.TempDir;
  * LC_CTYPE it reads it.
  */
 class LauncherLocaleTest {
-  private static final Path SCRIPT = Path.of("../scripts/lib/locale.sh").toAbsolutePath().normalize();
+  private static final Path SCRIPT = LauncherScripts.script("locale.sh");
   private static final String JAVA = Path.of(System.getProperty("java.home"), "bin", "java").toString();
 
   @TempDir Path dir;
 
   /** Runs {@code command} in bash with the script sourced; no locale variables but those in {@code env}. */
   private static String bash(String command, Map<String, String> env) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder("bash", "-c", "source \"$1\" && " + command, "bash", SCRIPT.toString())
-        .redirectErrorStream(true);
-    pb.environment().keySet().removeIf(k -> k.equals("LANG") || k.startsWith("LC_") || k.equals("JAVA_TOOL_OPTIONS"));
-    pb.environment().putAll(env);
-    Process p = pb.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-    assertEquals(0, p.waitFor(), out);
-    return out;
+    return LauncherScripts.bash(SCRIPT, command,
+        k -> k.equals("LANG") || k.startsWith("LC_") || k.equals("JAVA_TOOL_OPTIONS"), env);
   }
 
   private String setting(Map<String, String> env) throws Exception {
@@ -78,10 +71,6 @@ class LauncherLocaleTest {
 
   @Test
   void theLauncherSetsItBeforeItStartsTheJvm() throws Exception {
-    String launcher = Files.readString(Path.of("../mmfuse"));
-    int source = launcher.indexOf("source \"$root/scripts/lib/locale.sh\"");
-    int set = launcher.indexOf("mmfuse_utf8_ctype");
-    int java = launcher.indexOf("exec java");
-    assertTrue(source >= 0 && source < set && set < java, "source " + source + ", set " + set + ", exec java " + java);
+    LauncherScripts.assertLauncherRunsBeforeJvm("locale.sh", "mmfuse_utf8_ctype");
   }
 }
