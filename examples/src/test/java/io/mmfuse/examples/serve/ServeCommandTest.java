@@ -46,12 +46,17 @@ class ServeCommandTest {
     }
   }
 
+  /** A started {@code mmfuse serve}, with its port file and where its output goes. */
+  record Served(Process process, Path ports, Path out, Path err) {}
+
   /**
    * Starts {@code mmfuse serve} on {@code served} with SIGHUP as {@code hup} says ({@code default-signal} or {@code
    * ignore-signal}, through coreutils' env; null: as this process has it) and waits for its port file.
    */
-  static Process serve(Path served, String tag, String hup) throws Exception {
+  static Served serve(Path served, String tag, String hup) throws Exception {
     Path ports = dir.resolve(tag + "-ports.json");
+    Path out = dir.resolve(tag + "-out.txt");
+    Path err = dir.resolve(tag + "-err.txt");
     List<String> command = new ArrayList<>();
     if (hup != null) {
       command.addAll(List.of("env", "--" + hup + "=HUP"));
@@ -59,26 +64,30 @@ class ServeCommandTest {
     command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
         System.getProperty("java.class.path"), "io.mmfuse.examples.cli.Main", "serve", "--model",
         "emoji=" + served, "--port", "0", "--http-port", "0", "--port-file", ports.toString()));
-    Process p = new ProcessBuilder(command).redirectOutput(dir.resolve(tag + "-out.txt").toFile())
-        .redirectError(dir.resolve(tag + "-err.txt").toFile()).start();
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-    while (!Files.exists(ports) && p.isAlive() && System.nanoTime() < until) {
-      Thread.sleep(50);
+    Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    try {
+      long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (!Files.exists(ports) && p.isAlive() && System.nanoTime() < until) {
+        Thread.sleep(50);
+      }
+      assertTrue(Files.exists(ports), "no port file; standard error: " + Files.readString(err));
+    } catch (Throwable t) {
+      p.destroyForcibly();
+      throw t;
     }
-    assertTrue(Files.exists(ports), "no port file; standard error: "
-        + Files.readString(dir.resolve(tag + "-err.txt")));
-    return p;
+    return new Served(p, ports, out, err);
   }
 
   @Test
   void servesReloadsOnHangupAndStopsOnTerm() throws Exception {
     Path served = dir.resolve("emoji");
     LoadTest.copy(Bundles.a, served);
-    Path ports = dir.resolve("hup-ports.json");
-    Path out = dir.resolve("hup-out.txt");
-    Path err = dir.resolve("hup-err.txt");
     // SIGHUP as a server normally gets it, whatever this process inherited (a build run under nohup ignores it).
-    Process p = serve(served, "hup", envSetsSignals() ? "default-signal" : null);
+    Served s = serve(served, "hup", envSetsSignals() ? "default-signal" : null);
+    Process p = s.process();
+    Path ports = s.ports();
+    Path out = s.out();
+    Path err = s.err();
     try {
       JsonObject o = JsonParser.parseString(Files.readString(ports)).getAsJsonObject();
       int http = o.get("http").getAsInt();
@@ -119,11 +128,11 @@ class ServeCommandTest {
     assumeTrue(envSetsSignals(), "coreutils' env cannot start a program with SIGHUP ignored here");
     Path served = dir.resolve("emoji-nohup");
     LoadTest.copy(Bundles.a, served);
-    Process p = serve(served, "nohup", "ignore-signal");
+    Served s = serve(served, "nohup", "ignore-signal");
+    Process p = s.process();
     try {
-      int http = JsonParser.parseString(Files.readString(dir.resolve("nohup-ports.json"))).getAsJsonObject()
-          .get("http").getAsInt();
-      String err = Files.readString(dir.resolve("nohup-err.txt"));
+      int http = JsonParser.parseString(Files.readString(s.ports())).getAsJsonObject().get("http").getAsInt();
+      String err = Files.readString(s.err());
       assertTrue(err.contains("started with SIGHUP ignored (nohup?), so SIGHUP will not reload the bundles"), err);
       assertTrue(err.contains("--watch SECONDS or the admin call"), err);
       assertEquals(200, Clients.post(http, "/v1/models/emoji:predict",
