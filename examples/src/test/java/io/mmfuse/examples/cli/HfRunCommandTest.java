@@ -40,8 +40,12 @@ class HfRunCommandTest {
         System.getProperty("java.class.path"), Main.class.getName(), "hf-run", "--checkpoint",
         HF.resolve("bert-tiny").toString(), "--inputs", ref.toString(), "--output", out.toString())
         .redirectErrorStream(true).redirectOutput(err.toFile()).start();
-    assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS));
-    assertEquals(0, p.exitValue(), java.nio.file.Files.readString(err));
+    try {
+      assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), java.nio.file.Files.readString(err));
+      assertEquals(0, p.exitValue(), java.nio.file.Files.readString(err));
+    } finally {
+      p.destroyForcibly();
+    }
     SafeTensors st = SafeTensors.open(out);
     SafeTensors expected = SafeTensors.open(ref);
     assertArrayEquals(expected.floats("last_hidden_state"), st.floats("last_hidden_state"), 1e-4f);
