@@ -41,11 +41,16 @@ class PrecisionPolicyTest {
   }
 
   @Test
-  void autoTakesBfloat16WithAmxOrAvx512Bf16() throws Exception {
+  void autoTrainsInFloat32EvenWithAmxOrAvx512Bf16() throws Exception {
     for (String fast : List.of("xeon-amx.txt", "epyc-zen4.txt")) {
+      // bfloat16 in hardware trains faster, but it lost accuracy (docs/performance.md): asked for, never chosen.
       PrecisionPolicy.Choice c = PrecisionPolicy.choose(Precision.AUTO, false, false, cpu(fast));
-      assertEquals(Precision.MIXED_BFLOAT16, c.used(), fast);
+      assertEquals(Precision.FLOAT32, c.used(), fast);
       assertTrue(c.reason().contains(fast.startsWith("xeon") ? "AMX" : "AVX512_BF16"), c.reason());
+      assertTrue(c.reason().contains("MIXED_BFLOAT16 asks for it"), c.reason());
+      assertTrue(c.warning().isEmpty(), fast);
+      assertEquals(Precision.MIXED_BFLOAT16, PrecisionPolicy.choose(Precision.MIXED_BFLOAT16, false, false, cpu(fast))
+          .used(), "asked for on " + fast + ": as asked");
     }
     PrecisionPolicy.Choice avx2 = PrecisionPolicy.choose(Precision.PRECISION_UNSPECIFIED, false, false,
         cpu("epyc-avx2.txt"));

@@ -22,15 +22,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The trainer applies the precision policy for this machine and records it in the manifest, not in the spec. */
 class PrecisionChoiceTest {
-  /** The build fixes AUTO to float32 for the other tests; these test AUTO itself. */
+  /** AUTO as the policy gives it, whatever a test before set. */
   @org.junit.jupiter.api.BeforeEach
-  void autoByCpu() {
-    System.clearProperty("mmfuse.autoPrecision");
-  }
-
   @org.junit.jupiter.api.AfterEach
-  void restore() {
-    System.setProperty("mmfuse.autoPrecision", "FLOAT32");
+  void autoByPolicy() {
+    System.clearProperty("mmfuse.autoPrecision");
   }
 
   @Test
@@ -77,8 +73,8 @@ class PrecisionChoiceTest {
         .fit(ModelSpec.getDefaultInstance(), d, dir, dir.resolve("m"));
     JsonObject m = machine(dir.resolve("m"));
     assertEquals("AUTO", m.getAsJsonObject("precision").get("asked").getAsString());
-    assertEquals(io.mmfuse.runtime.PrecisionPolicy.fastBfloat16(CpuFeatures.detect()) ? "MIXED_BFLOAT16" : "FLOAT32",
-        m.getAsJsonObject("precision").get("used").getAsString());
+    // Float32 on every CPU, bfloat16 in hardware or not: bfloat16 training cost the demo's model its accuracy.
+    assertEquals("FLOAT32", m.getAsJsonObject("precision").get("used").getAsString(), m.toString());
     assertEquals(CpuFeatures.detect().summary().size(), m.getAsJsonArray("cpu_features").size());
     assertTrue(m.get("device").getAsString().startsWith("CPU"), m.toString());
     assertEquals(0, TrainingTest.bfloat16Nodes(dir.resolve("m")));
