@@ -29,7 +29,24 @@ public final class Main implements Runnable {
     // The command line owns its JVM: numbers in its output, the files it names and TensorFlow's node names (which
     // TensorFlow Java formats in the default locale) get ASCII digits and a decimal point in any user locale.
     java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
+    if (runsTensorFlow(args)) {
+      // TensorFlow's first session prints two INFO lines that TF_CPP_MIN_LOG_LEVEL does not reach: run it aside.
+      io.mmfuse.runtime.NativeLogging.absorbFirstRunNotices();
+    }
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** The commands that run TensorFlow sessions. */
+  static final java.util.Set<String> TENSORFLOW_COMMANDS = java.util.Set.of("hf-run", "train", "eval", "predict",
+      "embed", "zero-shot", "index", "search", "serve", "demo", "bench");
+
+  /** Whether {@code args} run a command that runs TensorFlow sessions (its help and the version do not). */
+  static boolean runsTensorFlow(String... args) {
+    if (args.length == 0 || !TENSORFLOW_COMMANDS.contains(args[0])) {
+      return false;
+    }
+    return java.util.Arrays.stream(args).noneMatch(a -> a.equals("-h") || a.equals("--help") || a.equals("-V")
+        || a.equals("--version"));
   }
 
   /** Runs the command line with the given streams and returns its exit code; used by tests. */

@@ -51,6 +51,38 @@ class HfRunCommandTest {
     assertArrayEquals(expected.floats("last_hidden_state"), st.floats("last_hidden_state"), 1e-4f);
   }
 
+  /** Runs {@code mmfuse hf-run} on bert-tiny in a JVM of its own; returns its standard error. */
+  private static String hfRunInItsOwnJvm(Path dir, String logLevel) throws Exception {
+    Path ref = HF.resolve("bert-tiny/reference.safetensors");
+    Path err = dir.resolve("err-" + logLevel + ".txt");
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), Main.class.getName(), "hf-run", "--checkpoint",
+        HF.resolve("bert-tiny").toString(), "--inputs", ref.toString(), "--output", dir.resolve("out.safetensors")
+        .toString()).redirectError(err.toFile()).redirectOutput(dir.resolve("out.txt").toFile());
+    pb.environment().put("TF_CPP_MIN_LOG_LEVEL", logLevel);
+    Process p = pb.start();
+    try {
+      assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), java.nio.file.Files.readString(err));
+      assertEquals(0, p.exitValue(), java.nio.file.Files.readString(err));
+    } finally {
+      p.destroyForcibly();
+    }
+    return java.nio.file.Files.readString(err);
+  }
+
+  @Test
+  void tensorFlowsFirstRunNoticesStayOffStandardErrorUnlessAskedFor(@TempDir Path dir) throws Exception {
+    // TensorFlow prints these two at a process's first session run through a logger TF_CPP_MIN_LOG_LEVEL does not
+    // reach; the command line runs that first session aside and drops them.
+    String quiet = hfRunInItsOwnJvm(dir, "2");
+    assertTrue(!quiet.contains("MLIR V1 optimization pass") && !quiet.contains("absl::InitializeLog"), quiet);
+    String verbose = hfRunInItsOwnJvm(dir, "0");
+    assertTrue(verbose.contains("MLIR V1 optimization pass is not enabled"), verbose);
+    assertTrue(Main.runsTensorFlow("hf-run", "--checkpoint", "x") && Main.runsTensorFlow("demo"));
+    assertTrue(!Main.runsTensorFlow("hf-run", "--help") && !Main.runsTensorFlow("tokenize", "text")
+        && !Main.runsTensorFlow() && !Main.runsTensorFlow("train", "-h"));
+  }
+
   @Test
   void vitHasNoPoolerOutput(@TempDir Path dir) {
     Path out = dir.resolve("out.safetensors");
