@@ -86,6 +86,15 @@ class LauncherBuildLockTest {
   }
 
   @Test
+  void aDirectoryThatCannotBeWrittenLocksNothingAndStopsNothing() throws Exception {
+    Path file = Files.writeString(dir.resolve("a-file"), "");
+    // Under a file no directory can be made, whoever runs this.
+    assertEquals("0 free", LauncherScripts.bash(SCRIPT, "mmfuse_locks_open \"" + file.resolve("target") + "\" &&"
+        + " mmfuse_build_lock && mmfuse_wait_for_commands && mmfuse_hold_run_lock && if mmfuse_no_command_running;"
+        + " then echo \"$MMFUSE_LOCKS free\"; fi", k -> false, Map.of()));
+  }
+
+  @Test
   void theLauncherTakesTheRunLockBeforeItStartsTheJvm() throws IOException {
     LauncherScripts.assertLauncherRunsBeforeJvm("buildlock.sh", "mmfuse_hold_run_lock");
     String launcher = Files.readString(Path.of("../mmfuse"));
