@@ -29,11 +29,26 @@ public final class Main implements Runnable {
     // The command line owns its JVM: numbers in its output, the files it names and TensorFlow's node names (which
     // TensorFlow Java formats in the default locale) get ASCII digits and a decimal point in any user locale.
     java.util.Locale.setDefault(java.util.Locale.Category.FORMAT, java.util.Locale.ROOT);
+    oneLineLogRecords();
     if (runsTensorFlow(args)) {
       // TensorFlow's first session prints two INFO lines that TF_CPP_MIN_LOG_LEVEL does not reach: run it aside.
       io.mmfuse.runtime.NativeLogging.absorbFirstRunNotices();
     }
     System.exit(run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args));
+  }
+
+  /** The format the command line gives a log record (a warning of the library's): one line, level and message. */
+  static final String LOG_FORMAT = "%4$s: %5$s%6$s%n";
+
+  /**
+   * Log records (the library's warnings, through {@code System.Logger}) on one line each, {@code WARNING: message},
+   * as the JVM writes its own, instead of the JDK's default of a line with the date and the class first; a format
+   * set with {@code -Djava.util.logging.SimpleFormatter.format} stays. Before the first record is logged.
+   */
+  static void oneLineLogRecords() {
+    if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+      System.setProperty("java.util.logging.SimpleFormatter.format", LOG_FORMAT);
+    }
   }
 
   /** The commands that run TensorFlow sessions. */
