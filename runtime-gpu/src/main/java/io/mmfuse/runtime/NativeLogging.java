@@ -100,6 +100,8 @@ public final class NativeLogging {
     CLibrary c;
     try {
       c = Native.load("c", CLibrary.class);
+      // Loaded outside the window: a TensorFlow that cannot load on this CPU says why where the user sees it.
+      org.tensorflow.TensorFlow.version();
     } catch (LinkageError | RuntimeException e) {
       return;
     }
@@ -110,14 +112,6 @@ public final class NativeLogging {
       return;
     }
     Path caught = Path.of(new String(template, 0, template.length - 1, StandardCharsets.UTF_8));
-    try {
-      // Loaded outside the window: a TensorFlow that cannot load on this CPU says why where the user sees it.
-      org.tensorflow.TensorFlow.version();
-    } catch (RuntimeException | LinkageError e) {
-      c.close(file);
-      replay(caught);
-      return;
-    }
     System.err.flush();
     int saved = c.dup(2);
     try {

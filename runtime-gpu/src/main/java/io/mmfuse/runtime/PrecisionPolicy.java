@@ -102,11 +102,11 @@ public final class PrecisionPolicy {
           + held));
     }
     if (fastBfloat16(cpu)) {
+      String has = "the CPU has " + (cpu.amx() ? "AMX" : "AVX512_BF16");
       return a == Precision.AUTO
-          ? new Choice(a, Precision.FLOAT32, "the CPU has " + (cpu.amx() ? "AMX" : "AVX512_BF16") + ", but"
-              + " bfloat16 training lost accuracy; MIXED_BFLOAT16 asks for it", Optional.empty())
-          : new Choice(a, Precision.MIXED_BFLOAT16, "the CPU has " + (cpu.amx() ? "AMX" : "AVX512_BF16")
-              + " (bfloat16 matrix products in hardware)", Optional.empty());
+          ? new Choice(a, Precision.FLOAT32, has + ", but bfloat16 training lost accuracy; MIXED_BFLOAT16 asks for it",
+              Optional.empty())
+          : new Choice(a, Precision.MIXED_BFLOAT16, has + " (bfloat16 matrix products in hardware)", Optional.empty());
     }
     String why = (cpu.isaCap().isEmpty() ? "this CPU has neither AMX nor AVX512_BF16 ("
         : "oneDNN may use neither AMX nor AVX512_BF16 (") + cpu.describe() + "); without them mixed precision"
